@@ -1,0 +1,38 @@
+"""Starts and inspects Step Functions executions."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from lambdas.adapters.aws import client
+from lambdas.domain.contracts import WorkflowInput
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+
+
+class WorkflowStarter:
+    def start(self, state_machine_arn: str, name: str, workflow_input: WorkflowInput) -> str:
+        """Idempotent per name: a repeated start of the same attempt returns the existing execution."""
+        try:
+            response = client("stepfunctions").start_execution(
+                stateMachineArn=state_machine_arn, name=name, input=workflow_input.model_dump_json()
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ExecutionAlreadyExists":
+                return execution_arn(state_machine_arn, name)
+            raise
+        return str(response["executionArn"])
+
+    def status(self, state_machine_arn: str, name: str) -> str | None:
+        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, ... or None when it never started."""
+        try:
+            response = client("stepfunctions").describe_execution(
+                executionArn=execution_arn(state_machine_arn, name)
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ExecutionDoesNotExist":
+                return None
+            raise
+        return str(response["status"])

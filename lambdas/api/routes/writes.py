@@ -1,0 +1,103 @@
+"""Routes that change lifecycles: create/update (operator), certify (QA), approve (approver)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from lambdas.api.app import PathId, APPROVER, ERROR_RESPONSES, OPERATOR, QA, require_role
+from lambdas.core.observability import logger
+from lambdas.domain.events import LifecycleType
+from lambdas.domain.models import EventState, LifecycleRecord
+from lambdas.domain.requests import (
+    ApproveRequest,
+    CertifyRequest,
+    CreateLifecycleRequest,
+    CreatePatchRequest,
+    EventRecorded,
+    LifecycleAccepted,
+    UpdateLifecycleRequest,
+    UpdatePatchRequest,
+)
+from lambdas.orchestrator.factory import get_orchestrator
+
+
+lifecycles = APIGatewayRouter()
+certification = APIGatewayRouter()
+approval = APIGatewayRouter()
+
+
+def _accepted(record: LifecycleRecord, state: EventState | None) -> LifecycleAccepted:
+    prefix = "/ami-creation" if record.patch_number is None else "/ami-patch"
+    return LifecycleAccepted(
+        lifecycle_id=record.lifecycle_id,
+        lifecycle_type=record.lifecycle_type,
+        patch_number=record.patch_number,
+        semver=record.semver,
+        event_started=state.name if state else None,
+        status_path=f"{prefix}/lifecycles/{record.lifecycle_id}/status",
+    )
+
+
+@lifecycles.post("/ami-creation/lifecycles", status_code=201, responses=ERROR_RESPONSES,
+                 summary="Create a lifecycle: allocates the next MAJOR version and starts BUILD_AMI")
+def create_lifecycle(request: Annotated[CreateLifecycleRequest, Body()]) -> LifecycleAccepted:
+    require_role(lifecycles, OPERATOR)
+    record, state = get_orchestrator().create_lifecycle(request)
+    logger.set_correlation_id(record.lifecycle_id)
+    logger.info("lifecycle created", extra={"semver": record.semver})
+    return _accepted(record, state)
+
+
+@lifecycles.put("/ami-creation/lifecycles", responses=ERROR_RESPONSES,
+                summary="Enable further events, retry a FAILED/ERROR event, or change owner/notifications")
+def update_lifecycle(request: Annotated[UpdateLifecycleRequest, Body()]) -> LifecycleAccepted:
+    require_role(lifecycles, OPERATOR)
+    logger.set_correlation_id(request.lifecycle_id)
+    return _accepted(*get_orchestrator().update_lifecycle(request, LifecycleType.CREATION))
+
+
+@lifecycles.post("/ami-patch/lifecycles", status_code=201, responses=ERROR_RESPONSES,
+                 summary="Patch the lifecycle's production AMI: bumps MINOR or PATCH and starts PATCH_AMI")
+def create_patch(request: Annotated[CreatePatchRequest, Body()]) -> LifecycleAccepted:
+    require_role(lifecycles, OPERATOR)
+    logger.set_correlation_id(request.lifecycle_id)
+    return _accepted(*get_orchestrator().create_patch(request))
+
+
+@lifecycles.put("/ami-patch/lifecycles", responses=ERROR_RESPONSES,
+                summary="Continue or retry the latest patch run")
+def update_patch(request: Annotated[UpdatePatchRequest, Body()]) -> LifecycleAccepted:
+    require_role(lifecycles, OPERATOR)
+    logger.set_correlation_id(request.lifecycle_id)
+    return _accepted(*get_orchestrator().update_lifecycle(request, LifecycleType.PATCH))
+
+
+def _recorded(record: LifecycleRecord, state: EventState) -> EventRecorded:
+    return EventRecorded(
+        lifecycle_id=record.lifecycle_id, event=state.name, status=state.status.value, status_date=state.status_date
+    )
+
+
+@certification.post("/ami-creation/lifecycles/<lifecycle_id>/certify", responses=ERROR_RESPONSES,
+                    summary="QA verdict: CERTIFIED makes the AMI selectable as qa-certified; FAILED never does")
+def certify(lifecycle_id: PathId, request: Annotated[CertifyRequest, Body()]) -> EventRecorded:
+    require_role(certification, QA)
+    logger.set_correlation_id(lifecycle_id)
+    return _recorded(*get_orchestrator().certify(lifecycle_id, request))
+
+
+def _register_approval(lifecycle_type: LifecycleType, prefix: str) -> None:
+    @approval.post(f"{prefix}/<lifecycle_id>/approve", responses=ERROR_RESPONSES,
+                   operation_id=f"approve_{lifecycle_type.value.replace('-', '_')}",
+                   summary="Approver verdict: APPROVED starts mark-for-production; NOT_APPROVED is final")
+    def approve(lifecycle_id: PathId, request: Annotated[ApproveRequest, Body()]) -> EventRecorded:
+        require_role(approval, APPROVER)
+        logger.set_correlation_id(lifecycle_id)
+        return _recorded(*get_orchestrator().approve(lifecycle_id, request, lifecycle_type))
+
+
+_register_approval(LifecycleType.CREATION, "/ami-creation/lifecycles")
+_register_approval(LifecycleType.PATCH, "/ami-patch/lifecycles")

@@ -1,0 +1,133 @@
+"""Requests and responses of the REST API: the single definition the OpenAPI document is generated from."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from lambdas.domain.events import EventName, LifecycleType
+from lambdas.domain.models import NotificationTarget, Properties, Text
+from lambdas.domain.semver import is_semver
+
+
+def _semver(value: str) -> str:
+    if not is_semver(value):
+        raise ValueError("must be a semantic version MAJOR.MINOR.PATCH, e.g. 1.0.0")
+    return value
+
+
+LifecycleId = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        description="Lifecycle id (lower-case UUID).",
+        examples=["2b4c443f-44fe-442f-a233-32fb5dac5e2c"],
+    ),
+]
+StackTag = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        max_length=63,
+        description="Slug of the branch or channel the AMI belongs to (lower case, digits, dashes).",
+        examples=["main"],
+    ),
+]
+SemverText = Annotated[str, AfterValidator(_semver)]
+Notifications = Annotated[list[NotificationTarget], Field(min_length=1, max_length=10)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class EventSwitch(Strict):
+    name: EventName
+    enabled: bool
+
+
+class CreateLifecycleRequest(Strict):
+    stack_tag: StackTag
+    owner: Text
+    product_name: Text
+    product_ver: SemverText
+    commit_ref: Text | None = None
+    notifications: Notifications
+    events: Annotated[list[EventSwitch], Field(min_length=1, max_length=4)]
+    properties: Properties = Field(default_factory=dict)
+
+
+class UpdateLifecycleRequest(Strict):
+    """Enable further events, retry a FAILED/ERROR one, or change owner, notifications or properties."""
+
+    lifecycle_id: LifecycleId
+    stack_tag: StackTag
+    owner: Text | None = None
+    notifications: Notifications | None = None
+    events: Annotated[list[EventSwitch], Field(max_length=4)] = Field(default_factory=list)
+    properties: Properties = Field(default_factory=dict)
+
+
+class CreatePatchRequest(Strict):
+    lifecycle_id: LifecycleId
+    stack_tag: StackTag
+    owner: Text
+    commit_ref: Text | None = None
+    notifications: Notifications
+    events: Annotated[list[EventSwitch], Field(min_length=1, max_length=3)]
+    patch_component_url: Annotated[
+        str,
+        Field(
+            pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/[^\s]+\.(yml|yaml)$",
+            description="s3:// location of the AWSTOE component document, in this deployment's patch bucket.",
+        ),
+    ]
+    patch_change_description: Text
+    semver_bump_type: Literal["MINOR", "PATCH"]
+    properties: Properties = Field(default_factory=dict)
+
+
+class UpdatePatchRequest(UpdateLifecycleRequest):
+    """Same as a lifecycle update, applied to the latest patch run."""
+
+
+class CertifyRequest(Strict):
+    lifecycle_id: LifecycleId
+    stack_tag: StackTag
+    certification_status: Literal["CERTIFIED", "FAILED"]
+    properties: Properties = Field(default_factory=dict)
+
+
+class ApproveRequest(Strict):
+    lifecycle_id: LifecycleId
+    stack_tag: StackTag
+    approval_status: Literal["APPROVED", "NOT_APPROVED"]
+    approver: Text = Field(description="Who decided (name or email); recorded on the event and the AMI.")
+    properties: Properties = Field(default_factory=dict)
+
+
+class LifecycleAccepted(BaseModel):
+    lifecycle_id: str
+    lifecycle_type: LifecycleType
+    patch_number: int | None = None
+    semver: str
+    event_started: EventName | None = Field(default=None, description="The event this request started, if any.")
+    status_path: str = Field(description="GET this path (with your API key header) to follow the lifecycle.")
+
+
+class EventRecorded(BaseModel):
+    lifecycle_id: str
+    event: EventName
+    status: str
+    status_date: str | None = None
+
+
+class LifecycleList(BaseModel):
+    items: list[dict[str, Any]]
+    next_token: str | None = Field(default=None, description="Pass as next_token to get the next page.")
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="Error class: BadRequest, Unauthorized, Forbidden, NotFound, Conflict, ...")
+    message: str = Field(description="What is wrong, naming the field where there is one.")

@@ -1,0 +1,50 @@
+"""Fixtures shared by every suite: isolated fake AWS credentials and a moto deployment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+_FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "POWERTOOLS_SERVICE_NAME": "ami-lifecycle-tests",
+    "POWERTOOLS_METRICS_NAMESPACE": "AmiLifecycleTests",
+    "POWERTOOLS_LOG_LEVEL": "DEBUG",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test can reach a real account: credentials are fake and endpoints overrides removed."""
+    for name in list(os.environ):
+        if name.startswith("AWS_") and name not in _FAKE_ENV:
+            monkeypatch.delenv(name, raising=False)
+    for name, value in _FAKE_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator["Deployment"]:  # noqa: F821
+    """A moto account holding the core resources, with the functions' environment applied."""
+    from moto import mock_aws
+
+    from lambdas.adapters.aws import reset_clients
+    from lambdas.orchestrator import factory
+    from tests.support.aws import create_deployment
+
+    with mock_aws():
+        reset_clients()
+        factory.reset()
+        created = create_deployment()
+        for name, value in created.environ.items():
+            monkeypatch.setenv(name, value)
+        yield created
+    reset_clients()
+    factory.reset()
