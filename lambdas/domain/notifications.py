@@ -85,18 +85,15 @@ def event_notification(record: LifecycleRecord, name: EventName, status: EventSt
     )
 
 
-def lifecycle_done_notification(record: LifecycleRecord) -> Notification:
-    """Sent when the chain has nothing left to start automatically."""
-    last = [state for state in record.events if state.enabled][-1]
-    waiting_for = next(
-        (state.name for state in record.events if state.status is not EventStatus.COMPLETED), None
-    )
-    nxt = {
-        EventName.QA_CERTIFICATION_RESPONSE: "the QA team's certification (certify)",
-        EventName.MARK_FOR_PRODUCTION_CREATE: "an approver's decision (approve)",
-        EventName.MARK_FOR_PRODUCTION_PATCH: "an approver's decision (approve)",
-    }
-    detail = f"Every requested event has run. Next step: {nxt.get(waiting_for, 'none')}." if waiting_for else (
-        "The lifecycle is complete."
-    )
-    return event_notification(record, last.name, last.status, detail)
+def chain_paused_notification(record: LifecycleRecord, completed: EventName) -> Notification:
+    """Sent when a success leaves nothing to start automatically: says what the lifecycle waits for."""
+    waiting_for = next((state for state in record.events if state.status is not EventStatus.COMPLETED), None)
+    if waiting_for is None:
+        detail = "Every event is COMPLETED: the lifecycle is done."
+    elif waiting_for.name in (EventName.MARK_FOR_PRODUCTION_CREATE, EventName.MARK_FOR_PRODUCTION_PATCH):
+        detail = f"Next: {waiting_for.name.value} waits for an approver's decision (approve)."
+    elif waiting_for.name is EventName.QA_CERTIFICATION_RESPONSE:
+        detail = "Next: QA_CERTIFICATION_RESPONSE waits for the QA team's verdict (certify)."
+    else:
+        detail = f"Next: {waiting_for.name.value} is not requested; enable it with an update (PUT) to continue."
+    return event_notification(record, completed, EventStatus.COMPLETED, detail)

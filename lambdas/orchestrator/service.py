@@ -24,7 +24,7 @@ from lambdas.domain.errors import Conflict, DomainError, InvalidRequest
 from lambdas.domain.events import WORKFLOW_OF_EVENT, EventName, EventStatus, LifecycleType
 from lambdas.domain.lookup import entries_for
 from lambdas.domain.models import EventState, LifecycleRecord, utc_now
-from lambdas.domain.notifications import event_notification, lifecycle_done_notification
+from lambdas.domain.notifications import chain_paused_notification, event_notification
 from lambdas.domain.requests import (
     ApproveRequest,
     CertifyRequest,
@@ -263,7 +263,8 @@ class Orchestrator:
             # short (tags, next event) but never notify twice.
             logger.info("duplicate result; re-applying idempotent follow-ups", extra={"event": received.event.value})
             self._tag(record, state, strict=True)
-            self._continue_chain(record, notify_done=False)
+            if status is EventStatus.COMPLETED:
+                self._continue_chain(record)
         else:
             logger.warning(
                 "stale result ignored",
@@ -291,19 +292,23 @@ class Orchestrator:
 
     def _after_outcome(self, record: LifecycleRecord, state: EventState, *, strict: bool) -> None:
         self._tag(record, state, strict=strict)
+        succeeded = state.status is EventStatus.COMPLETED
+        if succeeded and record.event_in_progress is None and rules.next_automatic_event(record, retry_failed=False) is None:
+            # One message says both what completed and what the lifecycle now waits for.
+            self.notifier.publish(chain_paused_notification(record, state.name))
+            return
         self.notifier.publish(event_notification(record, state.name, state.status))
-        if state.status is EventStatus.COMPLETED:
-            self._continue_chain(record, notify_done=True)
+        if succeeded:
+            self._continue_chain(record)
 
-    def _continue_chain(self, record: LifecycleRecord, *, notify_done: bool) -> None:
+    def _continue_chain(self, record: LifecycleRecord) -> None:
+        """Start the next automatic event, or resume one that was begun but maybe never launched."""
         running = record.event_in_progress
         if running is not None:
             self._launch(record, running, announce=False)  # idempotent: same execution name and input
             return
         name = rules.next_automatic_event(record, retry_failed=False)
         if name is None:
-            if notify_done:
-                self.notifier.publish(lifecycle_done_notification(record))
             return
         try:
             state = rules.begin_event(record, name, self.clock())
