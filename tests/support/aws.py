@@ -14,6 +14,12 @@ ACCOUNT = "123456789012"
 DEPLOYMENT_TAG = "test"
 WORKFLOW_NAMES = ("build", "smoke-tests", "vulnerability-scans", "qa-certification-request", "mark-for-production", "patch")
 API_KEY_IDS = {"operator": "opkeyid0001", "qa": "qakeyid0001", "approver": "apkeyid0001"}
+# What clients send in x-api-key; the functions must never store, log or forward these.
+API_KEY_VALUES = {
+    "operator": "OperatorKeyValue0f3c9a1b7d2e4c6a8b0d",
+    "qa": "QaKeyValue5e1d3b7a9c2f4e6d8a0b1c3d",
+    "approver": "ApproverKeyValue9b8a7c6d5e4f3a2b1c0d",
+}
 
 LIFECYCLE_TABLE_SCHEMA: dict[str, Any] = {
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from tests.support.aws import ACCOUNT, API_KEY_IDS, REGION
+from tests.support.aws import ACCOUNT, API_KEY_IDS, API_KEY_VALUES, REGION
 
 _API_HANDLERS = {
     ("GET", "status"): "read",
@@ -44,11 +44,12 @@ class ApiResponse:
 def api_event(method: str, path: str, *, role: str | None = "operator", body: Any = None,
               query: dict[str, str] | None = None, raw_body: str | None = None) -> dict[str, Any]:
     key_id = API_KEY_IDS.get(role, role) if role else None
+    key_value = API_KEY_VALUES.get(role or "", "unknown-key-value")
     return {
         "resource": path,
         "path": path,
         "httpMethod": method,
-        "headers": {"Content-Type": "application/json", "x-api-key": "never-logged-secret-value"},
+        "headers": {"Content-Type": "application/json", "x-api-key": key_value},
         "multiValueHeaders": {},
         "queryStringParameters": query,
         "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
@@ -62,7 +63,7 @@ def api_event(method: str, path: str, *, role: str | None = "operator", body: An
             "stage": "api",
             "requestId": str(uuid.uuid4()),
             "resourcePath": path,
-            "identity": {"apiKeyId": key_id, "sourceIp": "127.0.0.1", "apiKey": "never-logged-secret-value"},
+            "identity": {"apiKeyId": key_id, "sourceIp": "127.0.0.1", "apiKey": key_value},
         },
         "body": raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
         "isBase64Encoded": False,
