@@ -43,6 +43,13 @@ def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator["Deployment"]:  # no
         reset_clients()
         factory.reset()
         created = create_deployment()
+        # moto POSTs SNS messages to http(s) endpoints for real; tests record them instead, so no
+        # test ever sends traffic off this machine.
+        deliveries = created.extra.setdefault("https_deliveries", [])
+        monkeypatch.setattr(
+            "moto.sns.models.requests.post",
+            lambda url, json=None, **_: deliveries.append({"url": url, "body": json}),
+        )
         for name, value in created.environ.items():
             monkeypatch.setenv(name, value)
         yield created

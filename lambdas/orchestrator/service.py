@@ -16,7 +16,7 @@ from lambdas.adapters.notifier import Notifier
 from lambdas.adapters.patch_components import PatchComponents
 from lambdas.adapters.semver_seed import SemverSeed
 from lambdas.adapters.workflow_starter import WorkflowStarter
-from lambdas.core.observability import logger, metrics
+from lambdas.core.observability import logger, metrics, record_event_outcome
 from lambdas.core.settings import Settings
 from lambdas.domain import rules
 from lambdas.domain.contracts import PatchRequest, WorkflowError, WorkflowInput, WorkflowResult
@@ -255,7 +255,7 @@ class Orchestrator:
         state = record.event(received.event)
         if fresh:
             self._commit_outcome(record, state)
-            metrics.add_metric(name=f"Event{status.value.title()}", unit="Count", value=1)
+            record_event_outcome(state.name.value, status.value, state.started_at, state.status_date)
             self._after_outcome(record, state, strict=True)
             return True
         if state.attempt == received.attempt and state.status is status:
