@@ -30,6 +30,25 @@ def _fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
+def _atomic_dynamodb_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB applies each write (and each transaction) atomically; moto's in-memory backend does
+    not when called from several threads. Serialize its writes so race tests exercise our conditions
+    against the guarantees the real service gives, not against moto's thread-safety."""
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def atomic(self, *args, __original=original, **kwargs):
+            with lock:
+                return __original(self, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, atomic)
+
+
 @pytest.fixture
 def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator["Deployment"]:  # noqa: F821
     """A moto account holding the core resources, with the functions' environment applied."""
@@ -39,6 +58,7 @@ def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator["Deployment"]:  # no
     from lambdas.orchestrator import factory
     from tests.support.aws import create_deployment
 
+    _atomic_dynamodb_writes(monkeypatch)
     with mock_aws():
         reset_clients()
         factory.reset()

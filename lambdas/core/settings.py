@@ -30,6 +30,9 @@ class Settings(BaseModel):
     state_machine_arns: dict[str, str] = Field(default_factory=dict, alias="STATE_MACHINE_ARNS")
     # JSON object: role ("operator" | "qa" | "approver") -> API Gateway API key *id* (never the value).
     api_key_ids: dict[str, str] = Field(default_factory=dict, alias="API_KEY_IDS")
+    timeline_signing_secret_arn: str = Field(default="", alias="TIMELINE_SIGNING_SECRET_ARN")
+    timeline_link_minutes: int = Field(default=60, alias="TIMELINE_LINK_MINUTES", ge=1, le=24 * 60)
+    timeline_refresh_seconds: int = Field(default=5, alias="TIMELINE_REFRESH_SECONDS", ge=1, le=300)
     reconciler_grace_minutes: int = Field(default=30, alias="RECONCILER_GRACE_MINUTES")
     gc_max_instance_hours: int = Field(default=6, alias="GC_MAX_INSTANCE_HOURS")
     status_page_size: int = Field(default=25, alias="STATUS_PAGE_SIZE")

@@ -128,6 +128,11 @@ class LifecycleList(BaseModel):
     next_token: str | None = Field(default=None, description="Pass as next_token to get the next page.")
 
 
+class TimelineLink(BaseModel):
+    path: str = Field(description="Append to the API endpoint; open in a browser. Read-only, this lifecycle only.")
+    expires_at: str
+
+
 class ErrorBody(BaseModel):
     error: str = Field(description="Error class: BadRequest, Unauthorized, Forbidden, NotFound, Conflict, ...")
     message: str = Field(description="What is wrong, naming the field where there is one.")

@@ -78,6 +78,9 @@ def create_deployment() -> Deployment:
     s3 = boto3.client("s3", region_name=REGION)
     bucket = "ami-lc-test-patch-components"
     s3.create_bucket(Bucket=bucket)
+    signing_secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name="lc-timeline-signing", SecretString="timeline-signing-secret-for-tests-0123456789"
+    )["ARN"]
     sfn = boto3.client("stepfunctions", region_name=REGION)
     role = f"arn:aws:iam::{ACCOUNT}:role/sfn"
     definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
@@ -99,6 +102,9 @@ def create_deployment() -> Deployment:
         "RECONCILER_GRACE_MINUTES": "30",
         "GC_MAX_INSTANCE_HOURS": "6",
         "STATUS_PAGE_SIZE": "25",
+        "TIMELINE_SIGNING_SECRET_ARN": signing_secret,
+        "TIMELINE_LINK_MINUTES": "60",
+        "TIMELINE_REFRESH_SECONDS": "1",
     }
     return Deployment(
         environ=environ,

@@ -76,6 +76,7 @@ def call_api(method: str, path: str, **kwargs: Any) -> ApiResponse:
     module = importlib.import_module(f"lambdas.api.handlers.{handler_name}")
     response = module.lambda_handler(api_event(method, path, **kwargs), FakeContext())
     headers = {key.lower(): value for key, value in (response.get("headers") or {}).items()}
+    headers |= {key.lower(): ", ".join(values) for key, values in (response.get("multiValueHeaders") or {}).items()}
     return ApiResponse(status=response["statusCode"], headers=headers, text=response.get("body") or "")
 
 

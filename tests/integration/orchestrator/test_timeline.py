@@ -1,0 +1,87 @@
+"""Timeline: signed read-only links, a self-contained page under a strict CSP, live data."""
+
+import base64
+import hashlib
+import re
+import time
+
+from lambdas.core.settings import get_settings
+from lambdas.domain import timeline_links
+from lambdas.domain.events import LifecycleType
+from tests.support.aws import API_KEY_VALUES
+from tests.support.calls import call_api
+from tests.support.flow import complete_current, create, create_body
+
+
+def _link(lifecycle_id, kind="ami-creation", role="operator"):
+    return call_api("GET", f"/{kind}/lifecycles/{lifecycle_id}/timeline-link", role=role)
+
+
+def _open(path, role=None):
+    route, _, query = path.partition("?")
+    token = dict(part.split("=", 1) for part in query.split("&"))["token"] if query else None
+    return call_api("GET", route, role=role, query={"token": token} if token else None)
+
+
+def test_operator_gets_a_short_lived_link_that_carries_no_key(deployment):
+    lifecycle_id = create(deployment)
+    response = _link(lifecycle_id)
+    assert response.status == 200, response.text
+    link = response.json()
+    assert link["path"].startswith(f"/ami-creation/lifecycles/{lifecycle_id}/timeline?token=v1.")
+    assert all(value not in link["path"] for value in API_KEY_VALUES.values())
+    expires = time.mktime(time.strptime(link["expires_at"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+    assert 55 * 60 < expires - time.time() <= 60 * 60
+    assert _link(lifecycle_id, role="qa").status == 403
+
+
+def test_page_is_self_contained_escaped_and_locked_down_by_csp(deployment):
+    body = create_body(product="<script>alert(1)</script>")
+    lifecycle_id = call_api("POST", "/ami-creation/lifecycles", body=body).json()["lifecycle_id"]
+    page = _open(_link(lifecycle_id).json()["path"])
+    assert page.status == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert not re.search(r"(src|href)\s*=", page.text), "the page must load nothing"
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "connect-src 'self'" in csp and "unsafe-inline" not in csp
+    for tag in ("script", "style"):
+        inline = re.search(rf"<{tag}>(.*?)</{tag}>", page.text, re.S).group(1)
+        digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in csp, f"the inline {tag} is not the one the CSP allows"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert 'data-event="BUILD_AMI" data-status="IN_PROGRESS"' in page.text
+
+
+def test_live_data_follows_the_lifecycle(deployment):
+    lifecycle_id = create(deployment)
+    path = _link(lifecycle_id).json()["path"].replace("/timeline?", "/timeline/data?")
+    before = _open(path).json()
+    assert before["header"]["event_in_progress"] == "BUILD_AMI"
+    complete_current(deployment, lifecycle_id)
+    after = _open(path).json()
+    assert [event["status"] for event in after["events"][:2]] == ["COMPLETED", "IN_PROGRESS"]
+    assert after["header"]["ami"].startswith("ami-")
+    assert after["header"]["semver"] == "1.0.0 is equal to the stack tag's latest 1.0.0"
+    assert after["events"][0]["details"]["image_builder.image_arn"].startswith("arn:aws:imagebuilder")
+
+
+def test_links_grant_only_their_lifecycle_view_and_expire(deployment):
+    first, second = create(deployment), create(deployment)
+    path = _link(first).json()["path"]
+    token = path.split("token=")[1]
+    secret = get_settings().timeline_signing_secret_arn
+    assert secret
+    stolen = call_api("GET", f"/ami-creation/lifecycles/{second}/timeline", role=None, query={"token": token})
+    assert stolen.status == 401 and "another lifecycle" in stolen.json()["message"]
+    patch_view = call_api("GET", f"/ami-patch/lifecycles/{first}/timeline", role=None, query={"token": token})
+    assert patch_view.status == 401
+    tampered = call_api("GET", f"/ami-creation/lifecycles/{first}/timeline", role=None,
+                        query={"token": token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")})
+    assert tampered.status == 401
+    import boto3
+
+    key = boto3.client("secretsmanager").get_secret_value(SecretId=secret)["SecretString"].encode()
+    expired = timeline_links.issue(key, timeline_links.TimelineGrant(first, LifecycleType.CREATION, int(time.time()) - 1))
+    response = call_api("GET", f"/ami-creation/lifecycles/{first}/timeline", role=None, query={"token": expired})
+    assert response.status == 401 and "expired" in response.json()["message"]
+    assert call_api("GET", f"/ami-creation/lifecycles/{first}/timeline", role=None).status == 400
