@@ -310,7 +310,8 @@ class ImageBuilderConstruct(Construct):
             iam.PolicyStatement(
                 sid="ImageBuilderLogs",
                 principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
-                actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+                         "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"],
                 resources=["*"],  # in a key policy, "*" is this key
                 conditions={
                     "ArnLike": {
@@ -333,7 +334,7 @@ class ImageBuilderConstruct(Construct):
         statement = iam.PolicyStatement(
             sid="ImageBuilderNotifications",
             principals=[iam.AnyPrincipal()],
-            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
             resources=["*"],
             conditions={
                 "ArnEquals": {

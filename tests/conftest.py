@@ -75,3 +75,11 @@ def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator["Deployment"]:  # no
         yield created
     reset_clients()
     factory.reset()
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory):
+    """The app synthesized once per session (core + workflows stacks), offline and in-process."""
+    from tests.support.synth import synthesize
+
+    return synthesize(tmp_path_factory.mktemp("cdk.out"))

@@ -16,11 +16,13 @@ from botocore.config import Config
 # Standard retry mode backs off on throttling; a bounded connect/read timeout stops a hung call from
 # eating the whole function timeout.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+# SigV4 for S3 presigned links (SigV2 is deprecated and would put the access key id in the URL).
+_SERVICE_CONFIG = {"s3": _CONFIG.merge(Config(signature_version="s3v4"))}
 
 
 @cache
 def client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG)
+    return boto3.session.Session().client(service, config=_SERVICE_CONFIG.get(service, _CONFIG))
 
 
 @cache

@@ -30,6 +30,8 @@ class Settings(BaseModel):
     state_machine_arns: dict[str, str] = Field(default_factory=dict, alias="STATE_MACHINE_ARNS")
     # JSON object: role ("operator" | "qa" | "approver") -> API Gateway API key *id* (never the value).
     api_key_ids: dict[str, str] = Field(default_factory=dict, alias="API_KEY_IDS")
+    export_bucket: str = Field(default="", alias="EXPORT_BUCKET")
+    qa_download_link_minutes: int = Field(default=60, alias="QA_DOWNLOAD_LINK_MINUTES", ge=1, le=12 * 60)
     timeline_signing_secret_arn: str = Field(default="", alias="TIMELINE_SIGNING_SECRET_ARN")
     timeline_link_minutes: int = Field(default=60, alias="TIMELINE_LINK_MINUTES", ge=1, le=24 * 60)
     timeline_refresh_seconds: int = Field(default=5, alias="TIMELINE_REFRESH_SECONDS", ge=1, le=300)

@@ -133,6 +133,12 @@ class TimelineLink(BaseModel):
     expires_at: str
 
 
+class ExportLink(BaseModel):
+    url: str = Field(description="HTTPS GET of the exported disk image; expires at expires_at.")
+    expires_at: str
+    export_s3_uri: str
+
+
 class ErrorBody(BaseModel):
     error: str = Field(description="Error class: BadRequest, Unauthorized, Forbidden, NotFound, Conflict, ...")
     message: str = Field(description="What is wrong, naming the field where there is one.")

@@ -314,7 +314,7 @@ def test_key_trusts_cloudwatch_logs_for_image_builder_groups_of_this_deployment(
 
 def test_key_lets_only_image_builder_publish_to_the_topic(template: dict[str, Any]) -> None:
     statement = key_statements(template)["ImageBuilderNotifications"]
-    assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert statement["Condition"] == {
         "ArnEquals": {
             "aws:PrincipalArn": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/"

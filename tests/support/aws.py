@@ -12,6 +12,7 @@ import boto3
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 DEPLOYMENT_TAG = "test"
+EXPORT_BUCKET = "ami-lc-test-exports"
 WORKFLOW_NAMES = ("build", "smoke-tests", "vulnerability-scans", "qa-certification-request", "mark-for-production", "patch")
 API_KEY_IDS = {"operator": "opkeyid0001", "qa": "qakeyid0001", "approver": "apkeyid0001"}
 # What clients send in x-api-key; the functions must never store, log or forward these.
@@ -78,6 +79,7 @@ def create_deployment() -> Deployment:
     s3 = boto3.client("s3", region_name=REGION)
     bucket = "ami-lc-test-patch-components"
     s3.create_bucket(Bucket=bucket)
+    s3.create_bucket(Bucket=EXPORT_BUCKET)
     signing_secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
         Name="lc-timeline-signing", SecretString="timeline-signing-secret-for-tests-0123456789"
     )["ARN"]
@@ -103,6 +105,8 @@ def create_deployment() -> Deployment:
         "GC_MAX_INSTANCE_HOURS": "6",
         "STATUS_PAGE_SIZE": "25",
         "TIMELINE_SIGNING_SECRET_ARN": signing_secret,
+        "EXPORT_BUCKET": EXPORT_BUCKET,
+        "QA_DOWNLOAD_LINK_MINUTES": "30",
         "TIMELINE_LINK_MINUTES": "60",
         "TIMELINE_REFRESH_SECONDS": "1",
     }

@@ -8,16 +8,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from lambdas.api.catalog import match
 from tests.support.aws import ACCOUNT, API_KEY_IDS, API_KEY_VALUES, REGION
 
-_API_HANDLERS = {
-    ("GET", "status"): "read",
-    ("GET", "timeline"): "read",
-    ("POST", "lifecycles"): "lifecycles",
-    ("PUT", "lifecycles"): "lifecycles",
-    ("POST", "certify"): "certify",
-    ("POST", "approve"): "approve",
-}
 
 
 @dataclass
@@ -71,9 +64,8 @@ def api_event(method: str, path: str, *, role: str | None = "operator", body: An
 
 
 def call_api(method: str, path: str, **kwargs: Any) -> ApiResponse:
-    route = path.rstrip("/").rsplit("/", 1)[-1]
-    handler_name = _API_HANDLERS.get((method, route), "read")
-    module = importlib.import_module(f"lambdas.api.handlers.{handler_name}")
+    route = match(method, path)
+    module = importlib.import_module(f"lambdas.api.handlers.{route.function if route else 'read'}")
     response = module.lambda_handler(api_event(method, path, **kwargs), FakeContext())
     headers = {key.lower(): value for key, value in (response.get("headers") or {}).items()}
     headers |= {key.lower(): ", ".join(values) for key, values in (response.get("multiValueHeaders") or {}).items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lambdas.domain.events import WORKFLOW_OF_EVENT, EventName
-from tests.support.aws import Deployment, execution_input, make_ami
+from tests.support.aws import EXPORT_BUCKET, Deployment, execution_input, make_ami
 from tests.support.calls import call_api, call_receiver
 
 STATUS_DATE = "2026-11-23T10:00:00.000Z"
@@ -40,7 +40,7 @@ def outputs_for(event: EventName) -> dict[str, Any]:
     if event.name.startswith("VULNERABILITY"):
         return {"findings": {"CRITICAL": 0, "HIGH": 1}, "report_s3_uri": "s3://reports/r.json", "gate_passed": True}
     if event is EventName.QA_CERTIFICATION_REQUEST:
-        return {"export_task_id": "export-ami-0123", "export_s3_uri": "s3://exports/x.vmdk"}
+        return {"export_task_id": "export-ami-0123", "export_s3_uri": f"s3://{EXPORT_BUCKET}/exports/x.vmdk"}
     return {"backup_s3_uri": "s3://backups/ami.bin", "store_task_id": "st-1"}
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from lambdas.adapters.artifacts import presigned_download
 from lambdas.api.app import PathId, APPROVER, ERROR_RESPONSES, OPERATOR, QA, require_role
 from lambdas.core.observability import logger
-from lambdas.domain.events import LifecycleType
+from lambdas.domain.contracts import QaRequestOutputs
+from lambdas.domain.errors import Conflict
+from lambdas.domain.events import EventName, EventStatus, LifecycleType
 from lambdas.domain.models import EventState, LifecycleRecord
 from lambdas.domain.requests import (
     ApproveRequest,
@@ -17,6 +21,7 @@ from lambdas.domain.requests import (
     CreateLifecycleRequest,
     CreatePatchRequest,
     EventRecorded,
+    ExportLink,
     LifecycleAccepted,
     UpdateLifecycleRequest,
     UpdatePatchRequest,
@@ -87,6 +92,25 @@ def certify(lifecycle_id: PathId, request: Annotated[CertifyRequest, Body()]) ->
     require_role(certification, QA)
     logger.set_correlation_id(lifecycle_id)
     return _recorded(*get_orchestrator().certify(lifecycle_id, request))
+
+
+@certification.get("/ami-creation/lifecycles/<lifecycle_id>/export-link", responses=ERROR_RESPONSES,
+                   summary="A fresh, short-lived download link to the exported disk image, for QA")
+def export_link(lifecycle_id: PathId) -> ExportLink:
+    require_role(certification, QA)
+    logger.set_correlation_id(lifecycle_id)
+    orchestrator = get_orchestrator()
+    state = orchestrator.repository.get(lifecycle_id).event(EventName.QA_CERTIFICATION_REQUEST)
+    if state.status is not EventStatus.COMPLETED:
+        raise Conflict(f"QA_CERTIFICATION_REQUEST is {state.status.value}: there is no exported image yet")
+    export_uri = QaRequestOutputs.model_validate(state.outputs).export_s3_uri
+    bucket, _, key = export_uri.removeprefix("s3://").partition("/")
+    settings = orchestrator.settings
+    if bucket != settings.export_bucket:
+        raise Conflict(f"the export is not in this deployment's export bucket: {export_uri}")
+    seconds = settings.qa_download_link_minutes * 60
+    expires_at = (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ExportLink(url=presigned_download(bucket, key, seconds), expires_at=expires_at, export_s3_uri=export_uri)
 
 
 def _register_approval(lifecycle_type: LifecycleType, prefix: str) -> None:

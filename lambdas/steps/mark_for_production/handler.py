@@ -1,0 +1,35 @@
+"""Mark-for-production steps: back the approved AMI up to S3 with a store-image task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdas.adapters import image_export_gateway as exports
+from lambdas.domain.contracts import MarkForProductionOutputs
+from lambdas.steps.common import poll_result, require, step_handler, verdict
+from lambdas.steps.errors import StoreTaskFailed
+
+
+def start_store(event: dict[str, Any]) -> dict[str, Any]:
+    ami_id, bucket, lifecycle_id = require(event, "ami_id", "backup_bucket", "lifecycle_id")
+    tags = {
+        "AMI_LC_LIFECYCLE_ID": lifecycle_id,
+        "CommitRef": event.get("commit_ref", ""),
+        "ProductName": event.get("product_name", ""),
+        "ProductVer": event.get("product_ver", ""),
+    }
+    return {"object_key": exports.store_image(ami_id=ami_id, bucket=bucket, tags=tags)}
+
+
+def store_status(event: dict[str, Any]) -> dict[str, Any]:
+    ami_id, bucket, key = require(event, "ami_id", "backup_bucket", "object_key")
+    task = exports.store_task(ami_id)
+    if task["state"] == "Failed":
+        raise StoreTaskFailed(f"store task of {ami_id} failed: {task['reason'] or 'no reason given'}")
+    if task["state"] != "Completed":
+        return poll_result(event, False, f"store task of {ami_id}")
+    outputs = MarkForProductionOutputs(backup_s3_uri=f"s3://{bucket}/{key}", store_task_id=key)
+    return poll_result(event, True, f"store task of {ami_id}", verdict=verdict("COMPLETED", outputs.model_dump(mode="json")))
+
+
+lambda_handler = step_handler({"start_store": start_store, "store_status": store_status})

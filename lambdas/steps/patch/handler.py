@@ -1,0 +1,83 @@
+"""Patch workflow steps: dynamic Image Builder resources around one pipeline run.
+
+The component, recipe and pipeline are named from the execution, so cleanup finds and deletes them
+on every path even when the step that created them failed half way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdas.adapters import image_builder_gateway as image_builder
+from lambdas.steps import images
+from lambdas.steps.common import require, step_handler
+from lambdas.steps.errors import CleanupPending
+
+# Every dynamic resource is unique to its execution, so one version is enough.
+_VERSION = "1.0.0"
+
+
+def _name(event: dict[str, Any]) -> str:
+    tag, execution_name = require(event, "deployment_tag", "execution_name")
+    return f"ami-lc-{tag}-patch-{execution_name}"[:126]
+
+
+def create_resources(event: dict[str, Any]) -> dict[str, Any]:
+    uri, description, parent_ami, kms_key, infrastructure, distribution = require(
+        event,
+        "component_s3_uri",
+        "change_description",
+        "parent_ami_id",
+        "kms_key_arn",
+        "infrastructure_arn",
+        "distribution_arn",
+    )
+    name = _name(event)
+    component = image_builder.create_component(
+        name=name, version=_VERSION, uri=uri, kms_key_id=kms_key, description=description, token=f"c:{name}"
+    )
+    recipe = image_builder.create_recipe(
+        name=name, version=_VERSION, parent_image=parent_ami, component_arns=[component], token=f"r:{name}"
+    )
+    pipeline = image_builder.create_pipeline(
+        name=name, recipe_arn=recipe, infrastructure_arn=infrastructure, distribution_arn=distribution, token=f"p:{name}"
+    )
+    return {"component_arn": component, "recipe_arn": recipe, "pipeline_arn": pipeline}
+
+
+def delete_resources(event: dict[str, Any]) -> dict[str, Any]:
+    """Delete the image resource (the AMI stays), pipeline, recipe and component, in dependency order."""
+    name = _name(event)
+    deleted: list[str] = []
+    pipeline = image_builder.find_arn("pipeline", name)
+    if pipeline:
+        busy = False
+        for image in image_builder.pipeline_images(pipeline):
+            if image["status"] in image_builder.IN_PROGRESS:
+                image_builder.cancel_image(image["arn"])
+                busy = True
+            else:
+                image_builder.delete("image", image["arn"])
+                deleted.append(image["arn"])
+        if busy:
+            raise CleanupPending(f"images of {name} are being cancelled")
+        image_builder.delete("pipeline", pipeline)
+        deleted.append(pipeline)
+    for kind in ("recipe", "component"):
+        arn = image_builder.find_arn(kind, name)
+        if arn:
+            image_builder.delete(kind, arn)
+            deleted.append(arn)
+    return {"deleted": deleted}
+
+
+lambda_handler = step_handler(
+    {
+        "create_resources": create_resources,
+        "start_pipeline": images.start_pipeline,
+        "check_image": images.check_image,
+        "image_details": images.image_details,
+        "failed_verdict": images.failed_verdict,
+        "delete_resources": delete_resources,
+    }
+)

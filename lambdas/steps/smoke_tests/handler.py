@@ -1,0 +1,67 @@
+"""Smoke-test workflow steps: run the AMI check script on an instance launched from the AMI."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lambdas.adapters import ssm_command_gateway as commands
+from lambdas.domain.contracts import SmokeCheck, SmokeTestOutputs
+from lambdas.steps import instances
+from lambdas.steps.common import poll_result, require, step_handler, verdict
+from lambdas.steps.errors import ChecksOutputMissing, CommandFailed
+
+# The check script's contract: its last line is this marker followed by {"checks": [...]}.
+RESULT_MARKER = "AMI_CHECKS_JSON "
+
+
+def run_checks(event: dict[str, Any]) -> dict[str, Any]:
+    instance_id, script_b64 = require(event, "instance_id", "script_b64")
+    timeout = int(event.get("timeout_seconds", 600))
+    # The script (components/checks/ami_checks.py, stdlib only) travels base64-encoded in the
+    # definition, so no bucket or instance permission is needed to fetch it; `/` is the root it checks.
+    command = (
+        f"echo '{script_b64}' | base64 -d > /tmp/ami_checks.py && python3 /tmp/ami_checks.py /; "
+        "status=$?; rm -f /tmp/ami_checks.py; exit $status"
+    )
+    command_id = commands.run_shell(instance_id, [command], "AMI lifecycle smoke tests", timeout)
+    return {"command_id": command_id}
+
+
+def parse_checks(stdout: str) -> list[SmokeCheck]:
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(RESULT_MARKER):
+            payload = json.loads(line[len(RESULT_MARKER) :])
+            return [SmokeCheck.model_validate(check) for check in payload["checks"]]
+    raise ChecksOutputMissing("the check script printed no AMI_CHECKS_JSON line")
+
+
+def check_results(event: dict[str, Any]) -> dict[str, Any]:
+    command_id, instance_id = require(event, "command_id", "instance_id")
+    invocation = commands.invocation(command_id, instance_id)
+    status = invocation["status"]
+    if status in commands.ABORTED:
+        raise CommandFailed(f"check command {status}: {invocation['stderr'][-500:]}")
+    if status not in commands.FINISHED:
+        return poll_result(event, False, f"check command {command_id}")
+    # A failing check makes the script exit non-zero (status Failed); its output still holds the verdict.
+    checks = parse_checks(invocation["stdout"])
+    outputs = SmokeTestOutputs(instance_id=instance_id, checks=checks).model_dump(mode="json")
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        reason = "; ".join(f"{c.name}: {c.detail}".strip(": ") for c in failed)
+        result = verdict("FAILED", outputs, f"{len(failed)} smoke check(s) failed: {reason}"[:1000])
+    else:
+        result = verdict("COMPLETED", outputs)
+    return poll_result(event, True, f"check command {command_id}", verdict=result)
+
+
+lambda_handler = step_handler(
+    {
+        "launch": instances.launch,
+        "wait_managed": instances.wait_managed,
+        "run_checks": run_checks,
+        "check_results": check_results,
+        "terminate": instances.terminate,
+    }
+)

@@ -1,0 +1,288 @@
+"""EC2 Image Builder, faked: components, recipes, pipelines and images that build over simulated time.
+
+A started build moves PENDING -> BUILDING -> TESTING -> DISTRIBUTING over `build_minutes` of simulated
+time, then ends AVAILABLE with a real AMI registered in moto's EC2 (or FAILED when a failure was
+injected). Each state change is emitted as the EventBridge event "EC2 Image Builder Image State
+Change" to `emit` (the local event router), as AWS does.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from local.fakes.hooks import FakeAws, FakeError
+from local.time_scale import TimeScale
+
+_STAGES = (("BUILDING", 0.0), ("TESTING", 0.7), ("DISTRIBUTING", 0.9))
+
+
+@dataclass
+class _Image:
+    arn: str
+    pipeline_arn: str
+    recipe_arn: str
+    started: float
+    status: str = "PENDING"
+    reason: str | None = None
+    amis: list[dict[str, Any]] = field(default_factory=list)
+    timer: threading.Timer | None = None
+
+
+class ImageBuilderFake:
+    def __init__(
+        self,
+        *,
+        scale: TimeScale,
+        region: str,
+        account: str,
+        emit: Callable[[dict[str, Any]], None] = lambda event: None,
+        build_minutes: float = 45,
+    ) -> None:
+        self.scale, self.region, self.account, self.emit = scale, region, account, emit
+        self.build_minutes = build_minutes
+        self.components: dict[str, dict[str, Any]] = {}
+        self.recipes: dict[str, dict[str, Any]] = {}
+        self.pipelines: dict[str, dict[str, Any]] = {}
+        self.images: dict[str, _Image] = {}
+        self._failures: list[str] = []
+        self._tokens: dict[str, str] = {}
+        self._lock = threading.RLock()
+
+    # ---- switches
+    def fail_next_build(self, reason: str = "Component 'hardening' failed at step 'validate'") -> None:
+        self._failures.append(reason)
+
+    def clear_injections(self) -> None:
+        self._failures.clear()
+
+    def add_pipeline(self, name: str, recipe_arn: str = "") -> str:
+        """Register a pipeline defined by the template (CloudFormation does not reach the fake)."""
+        arn = self._arn("image-pipeline", name)
+        self.pipelines[arn] = {"arn": arn, "name": name, "imageRecipeArn": recipe_arn or self._arn("image-recipe", name, "1.0.0")}
+        return arn
+
+    def stop(self) -> None:
+        for image in self.images.values():
+            if image.timer:
+                image.timer.cancel()
+
+    def dynamic_resources(self) -> list[str]:
+        """ARNs of every component, recipe, pipeline and image still present (cleanup assertions)."""
+        return [*self.components, *self.recipes, *self.pipelines, *self.images]
+
+    def install(self, fakes: FakeAws) -> ImageBuilderFake:
+        fakes.serve(
+            "imagebuilder",
+            {
+                "CreateComponent": self._create_component,
+                "CreateImageRecipe": self._create_recipe,
+                "CreateImagePipeline": self._create_pipeline,
+                "StartImagePipelineExecution": self._start,
+                "GetImage": self._get_image,
+                "CancelImageCreation": self._cancel,
+                "ListComponents": lambda p: {"componentVersionList": self._named(self.components, p)},
+                "ListComponentBuildVersions": self._component_builds,
+                "ListImageRecipes": lambda p: {"imageRecipeSummaryList": self._named(self.recipes, p)},
+                "ListImagePipelines": lambda p: {"imagePipelineList": self._named(self.pipelines, p)},
+                "ListImagePipelineImages": self._pipeline_images,
+                "DeleteImage": lambda p: self._delete(self.images, p["imageBuildVersionArn"], "imageBuildVersionArn"),
+                "DeleteImagePipeline": self._delete_pipeline,
+                "DeleteImageRecipe": self._delete_recipe,
+                "DeleteComponent": self._delete_component,
+            },
+        )
+        return self
+
+    # ---- helpers
+    def _arn(self, kind: str, name: str, *version: str) -> str:
+        suffix = "/".join((name.lower(), *version))
+        return f"arn:aws:imagebuilder:{self.region}:{self.account}:{kind}/{suffix}"
+
+    def _idempotent(self, params: dict[str, Any], create: Callable[[], str]) -> str:
+        token = params.get("clientToken")
+        with self._lock:
+            if token and token in self._tokens:
+                return self._tokens[token]
+            arn = create()
+            if token:
+                self._tokens[token] = arn
+            return arn
+
+    @staticmethod
+    def _named(store: dict[str, dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
+        names = {v for f in params.get("filters", []) if f["name"] == "name" for v in f["values"]}
+        return [dict(item) for item in store.values() if not names or item["name"] in names]
+
+    @staticmethod
+    def _missing(arn: str) -> FakeError:
+        return FakeError("ResourceNotFoundException", f"{arn} does not exist")
+
+    # ---- components, recipes, pipelines
+    def _create_component(self, p: dict[str, Any]) -> dict[str, Any]:
+        def create() -> str:
+            if not (p.get("uri") or p.get("data")):
+                raise FakeError("InvalidParameterException", "either uri or data is required")
+            arn = self._arn("component", p["name"], p["semanticVersion"], "1")
+            if arn in self.components:
+                raise FakeError("ResourceAlreadyExistsException", f"{arn} already exists")
+            self.components[arn] = {"arn": arn, "name": p["name"], "version": p["semanticVersion"], "uri": p.get("uri")}
+            return arn
+
+        return {"componentBuildVersionArn": self._idempotent(p, create), "clientToken": p.get("clientToken")}
+
+    def _component_builds(self, p: dict[str, Any]) -> dict[str, Any]:
+        prefix = p["componentVersionArn"]
+        return {"componentSummaryList": [{"arn": a} for a in self.components if a.startswith(prefix)]}
+
+    def _create_recipe(self, p: dict[str, Any]) -> dict[str, Any]:
+        def create() -> str:
+            for component in p["components"]:
+                if component["componentArn"] not in self.components:
+                    raise self._missing(component["componentArn"])
+            arn = self._arn("image-recipe", p["name"], p["semanticVersion"])
+            self.recipes[arn] = {"arn": arn, "name": p["name"], "parentImage": p["parentImage"], "components": p["components"]}
+            return arn
+
+        return {"imageRecipeArn": self._idempotent(p, create), "clientToken": p.get("clientToken")}
+
+    def _create_pipeline(self, p: dict[str, Any]) -> dict[str, Any]:
+        def create() -> str:
+            if p["imageRecipeArn"] not in self.recipes:
+                raise self._missing(p["imageRecipeArn"])
+            arn = self._arn("image-pipeline", p["name"])
+            self.pipelines[arn] = {"arn": arn, "name": p["name"], "imageRecipeArn": p["imageRecipeArn"]}
+            return arn
+
+        return {"imagePipelineArn": self._idempotent(p, create), "clientToken": p.get("clientToken")}
+
+    def _delete(self, store: dict[str, Any], arn: str, key: str) -> dict[str, Any]:
+        with self._lock:
+            if arn not in store:
+                raise self._missing(arn)
+            del store[arn]
+        return {key: arn}
+
+    def _delete_pipeline(self, p: dict[str, Any]) -> dict[str, Any]:
+        arn = p["imagePipelineArn"]
+        if any(i.pipeline_arn == arn and i.status not in ("AVAILABLE", "FAILED", "CANCELLED") for i in self.images.values()):
+            raise FakeError("ResourceDependencyException", f"{arn} has an image in progress")
+        return self._delete(self.pipelines, arn, "imagePipelineArn")
+
+    def _delete_recipe(self, p: dict[str, Any]) -> dict[str, Any]:
+        arn = p["imageRecipeArn"]
+        if any(pipe["imageRecipeArn"] == arn for pipe in self.pipelines.values()):
+            raise FakeError("ResourceDependencyException", f"{arn} is used by a pipeline")
+        return self._delete(self.recipes, arn, "imageRecipeArn")
+
+    def _delete_component(self, p: dict[str, Any]) -> dict[str, Any]:
+        arn = p["componentBuildVersionArn"]
+        if any(c["componentArn"] == arn for r in self.recipes.values() for c in r["components"]):
+            raise FakeError("ResourceDependencyException", f"{arn} is used by a recipe")
+        return self._delete(self.components, arn, "componentBuildVersionArn")
+
+    # ---- builds
+    def _start(self, p: dict[str, Any]) -> dict[str, Any]:
+        pipeline = self.pipelines.get(p["imagePipelineArn"])
+        if pipeline is None:
+            raise self._missing(p["imagePipelineArn"])
+
+        def create() -> str:
+            build = sum(1 for i in self.images.values() if i.pipeline_arn == pipeline["arn"]) + 1
+            arn = self._arn("image", pipeline["name"], "1.0.0", str(build))
+            image = _Image(arn=arn, pipeline_arn=pipeline["arn"], recipe_arn=pipeline["imageRecipeArn"], started=self.scale.now())
+            image.timer = threading.Timer(self.scale.seconds(self.build_minutes * 60), self._finish, args=(arn,))
+            image.timer.daemon = True
+            self.images[arn] = image
+            self._set_status(image, "BUILDING")
+            image.timer.start()
+            return arn
+
+        return {"imageBuildVersionArn": self._idempotent(p, create), "clientToken": p.get("clientToken")}
+
+    def _set_status(self, image: _Image, status: str, reason: str | None = None) -> None:
+        previous, image.status, image.reason = image.status, status, reason
+        self.emit(
+            {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "source": "aws.imagebuilder",
+                "detail-type": "EC2 Image Builder Image State Change",
+                "account": self.account,
+                "region": self.region,
+                "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "resources": [image.arn],
+                "detail": {"previous-state": {"status": previous}, "state": {"status": status, **({"reason": reason} if reason else {})}},
+            }
+        )
+
+    def _finish(self, arn: str) -> None:
+        with self._lock:
+            image = self.images.get(arn)
+            if image is None or image.status not in ("BUILDING", "TESTING", "DISTRIBUTING"):
+                return
+            failure = self._failures.pop(0) if self._failures else None
+            if failure is None:
+                image.amis = [self._register_ami(image)]
+        if failure is None:
+            self._set_status(image, "AVAILABLE")
+        else:
+            self._set_status(image, "FAILED", failure)
+
+    def _register_ami(self, image: _Image) -> dict[str, Any]:
+        name = f"{image.arn.split('/')[1]}-{datetime.now(UTC):%Y%m%d%H%M%S%f}"
+        ec2 = boto3.client("ec2", region_name=self.region)
+        ami_id = ec2.register_image(
+            Name=name,
+            RootDeviceName="/dev/xvda",
+            Architecture="x86_64",
+            BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8, "VolumeType": "gp3"}}],
+        )["ImageId"]
+        return {"region": self.region, "image": ami_id, "name": name, "accountId": self.account}
+
+    def _get_image(self, p: dict[str, Any]) -> dict[str, Any]:
+        image = self.images.get(p["imageBuildVersionArn"])
+        if image is None:
+            raise self._missing(p["imageBuildVersionArn"])
+        status = image.status
+        if status in ("BUILDING", "TESTING", "DISTRIBUTING"):
+            fraction = self.scale.elapsed(image.started) / (self.build_minutes * 60)
+            status = [s for s, start in _STAGES if fraction >= start][-1]
+        recipe = self.recipes.get(image.recipe_arn, {"arn": image.recipe_arn, "name": image.recipe_arn.split("/")[1], "components": []})
+        return {
+            "image": {
+                "arn": image.arn,
+                "name": image.arn.split("/")[1],
+                "state": {"status": status, **({"reason": image.reason} if image.reason else {})},
+                "imageRecipe": {"arn": recipe["arn"], "name": recipe["name"], "components": recipe.get("components", [])},
+                "sourcePipelineArn": image.pipeline_arn,
+                "outputResources": {"amis": image.amis},
+            }
+        }
+
+    def _cancel(self, p: dict[str, Any]) -> dict[str, Any]:
+        image = self.images.get(p["imageBuildVersionArn"])
+        if image is None:
+            raise self._missing(p["imageBuildVersionArn"])
+        if image.status not in ("PENDING", "BUILDING", "TESTING", "DISTRIBUTING"):
+            raise FakeError("ResourceDependencyException", f"image is {image.status}")
+        if image.timer:
+            image.timer.cancel()
+        self._set_status(image, "CANCELLED", "cancelled by the workflow")
+        return {"imageBuildVersionArn": image.arn}
+
+    def _pipeline_images(self, p: dict[str, Any]) -> dict[str, Any]:
+        arn = p["imagePipelineArn"]
+        if arn not in self.pipelines:
+            raise self._missing(arn)
+        return {
+            "imageSummaryList": [
+                {"arn": i.arn, "state": {"status": i.status}} for i in self.images.values() if i.pipeline_arn == arn
+            ]
+        }

@@ -1,0 +1,94 @@
+"""Buckets for what the workflows produce: VM exports for QA, AMI backups, Inspector reports.
+
+All KMS-encrypted with the deployment key, private, TLS-only, versioned, with lifecycle expiry.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks import naming
+from stacks.suppressions import suppress_checkov
+
+_NO_ACCESS_LOG = (
+    "CKV_AWS_18",
+    "Objects are written only by AWS services on behalf of the workflows and read through short-lived "
+    "API links; CloudTrail data events are the account-level audit trail, an access-log bucket per "
+    "deployment would only duplicate it.",
+)
+
+
+class ArtifactStore(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, tag: str, key: kms.IKey, retain: bool) -> None:
+        super().__init__(scope, construct_id)
+        self.exports = self._bucket(
+            "Exports", key, retain, expire_days=30, bucket_name=naming.artifact_bucket_name(self, tag, "exports")
+        )
+        self.backups = self._bucket("Backups", key, retain, expire_days=None)
+        self.reports = self._bucket("Reports", key, retain, expire_days=365)
+        # VM Import/Export writes the exported disk with this role, named per deployment instead of the
+        # account-wide fixed name "vmimport" (which collides with an existing role of that name).
+        stack = Stack.of(self)
+        self.export_role = iam.Role(
+            self,
+            "ExportRole",
+            role_name=naming.resource_name(tag, f"vmexport-{stack.region}")[:64],
+            assumed_by=iam.ServicePrincipal(
+                "vmie.amazonaws.com", conditions={"StringEquals": {"sts:ExternalId": "vmimport"}}
+            ),
+            description="VM Import/Export service role: writes exported AMI disk images to the exports bucket",
+        )
+        self.exports.grant_read_write(self.export_role)
+        self.export_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetBucketLocation", "s3:GetBucketAcl"], resources=[self.exports.bucket_arn]
+            )
+        )
+        self.export_role.add_to_policy(
+            iam.PolicyStatement(
+                # Describe actions have no resource-level permissions.
+                actions=["ec2:DescribeImages", "ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute"],
+                resources=["*"],
+            )
+        )
+        key.grant(self.export_role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom",
+                  "kms:ReEncryptTo")
+        # Inspector writes findings reports with its service principal, for this account only.
+        self.reports.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("inspector2.amazonaws.com")],
+                actions=["s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"],
+                resources=[self.reports.arn_for_objects("findings/*")],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:inspector2:{stack.region}:{stack.account}:report/*"},
+                },
+            )
+        )
+
+    def _bucket(
+        self, name: str, key: kms.IKey, retain: bool, expire_days: int | None, bucket_name: str | None = None
+    ) -> s3.Bucket:
+        rules = [s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30), abort_incomplete_multipart_upload_after=Duration.days(7))]
+        if expire_days:
+            rules.append(s3.LifecycleRule(expiration=Duration.days(expire_days)))
+        bucket = s3.Bucket(
+            self,
+            name,
+            bucket_name=bucket_name,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=rules,
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+        )
+        suppress_checkov(bucket, _NO_ACCESS_LOG)
+        return bucket
