@@ -106,21 +106,34 @@ class InProcessLambdaRuntime:
 
     @contextmanager
     def _environment(self, function: LambdaFunction) -> Iterator[None]:
-        saved = dict(os.environ)
-        os.environ.update(self.base_environment)
-        os.environ.update({k: str(v) for k, v in (function.environment_vars or {}).items()})
-        os.environ.update(
-            {
-                "AWS_REGION": self.region,
-                "AWS_DEFAULT_REGION": self.region,
-                "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
-            }
-        )
+        applied = {
+            **self.base_environment,
+            **{k: str(v) for k, v in (function.environment_vars or {}).items()},
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+        }
+        # Only the function's own variables are swapped in and out, and none is ever deleted: other
+        # threads (moto's executions, the caller) iterate os.environ, and a key deleted under an
+        # iteration raises KeyError there. A variable the process did not have is reset to "" instead,
+        # so the next function still sees it unset-equivalent rather than another function's value.
+        previous = {name: os.environ.get(name, "") for name in applied}
+        os.environ.update(applied)
+        _forget_environment_derived_state()
         try:
             yield
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
+            os.environ.update(previous)
+            _forget_environment_derived_state()
+
+
+def _forget_environment_derived_state() -> None:
+    """Lambda gives every function a process of its own; here they share one, so what a function
+    derived from its environment (settings, the orchestrator wired from them) must not leak into the
+    next function's invocation."""
+    from lambdas.orchestrator import factory
+
+    factory.reset()
 
 
 def _load_handler(handler: str) -> Callable[[Any, Any], Any]:

@@ -50,9 +50,10 @@ _JSON_SETTINGS = ("STATE_MACHINE_ARNS", "API_KEY_IDS")
 
 
 def settings_from(environ: dict[str, str]) -> Settings:
-    raw: dict[str, Any] = dict(environ)
+    # An empty variable means unset (the local cloud blanks the variables of other functions).
+    raw: dict[str, Any] = {name: value for name, value in environ.items() if value != ""}
     for name in _JSON_SETTINGS:
-        if raw.get(name):
+        if name in raw:
             try:
                 raw[name] = json.loads(raw[name])
             except json.JSONDecodeError as exc:

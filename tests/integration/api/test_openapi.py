@@ -1,0 +1,79 @@
+"""docs/openapi.json is generated from the code; this test fails when they drift."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lambdas.api.catalog import ROUTES
+from lambdas.api.openapi import openapi_json
+
+CHECKED_IN = Path(__file__).resolve().parents[3] / "docs" / "openapi.json"
+REGENERATE = "regenerate it with: .venv/bin/python -m lambdas.api.openapi > docs/openapi.json"
+ORIGINAL_13 = {
+    ("post", "/ami-creation/lifecycles"), ("put", "/ami-creation/lifecycles"),
+    ("get", "/ami-creation/lifecycles/status"), ("get", "/ami-creation/lifecycles/{lifecycle_id}/status"),
+    ("post", "/ami-creation/lifecycles/{lifecycle_id}/certify"),
+    ("post", "/ami-creation/lifecycles/{lifecycle_id}/approve"),
+    ("get", "/ami-creation/lifecycles/{lifecycle_id}/timeline"),
+    ("post", "/ami-patch/lifecycles"), ("put", "/ami-patch/lifecycles"), ("get", "/ami-patch/lifecycles/status"),
+    ("get", "/ami-patch/lifecycles/{lifecycle_id}/status"), ("get", "/ami-patch/lifecycles/{lifecycle_id}/timeline"),
+    ("post", "/ami-patch/lifecycles/{lifecycle_id}/approve"),
+}
+
+
+def operations(document):
+    return {(method, path) for path, item in document["paths"].items() for method in item}
+
+
+def test_the_checked_in_document_is_the_generated_one():
+    assert CHECKED_IN.exists(), f"docs/openapi.json is missing; {REGENERATE}"
+    assert json.loads(CHECKED_IN.read_text()) == json.loads(openapi_json()), (
+        f"docs/openapi.json differs from the code; {REGENERATE}")
+
+
+def test_it_documents_every_route_the_api_serves():
+    document = json.loads(openapi_json())
+    documented = operations(document)
+    assert documented >= ORIGINAL_13
+    served = {(route.method.lower(), route.path.replace("{lifecycle-id}", "{lifecycle_id}")) for route in ROUTES}
+    assert documented == served
+    assert len({op["operationId"] for item in document["paths"].values() for op in item.values()}) == len(documented)
+
+
+def test_it_declares_the_x_api_key_header_and_the_error_bodies():
+    document = json.loads(openapi_json())
+    schemes = document["components"]["securitySchemes"]
+    assert {"type": "apiKey", "in": "header", "name": "x-api-key"} in schemes.values()
+    assert document["security"] == [{name: []} for name in schemes]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            assert {"400", "401", "403", "404", "409"} <= set(operation["responses"]), (method, path)
+            if method in ("post", "put"):
+                assert operation["requestBody"]["required"] is True, (method, path)
+    create = document["components"]["schemas"]["CreateLifecycleRequest"]
+    assert create.get("additionalProperties") is False
+    assert "api_key" not in json.dumps(document)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG (doc): the timeline and timeline/data operations inherit the global x-api-key security requirement, "
+    "but they are opened by a browser with the signed token only (catalog auth='link'); their operations "
+    "should carry security: [] (and info.description says every route needs the key)"))
+def test_link_routes_are_documented_without_the_key():
+    document = json.loads(openapi_json())
+    for route in ROUTES:
+        if route.auth == "link":
+            path = route.path.replace("{lifecycle-id}", "{lifecycle_id}")
+            assert document["paths"][path][route.method.lower()].get("security") == [], path
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG (doc): every operation with a body or parameters documents powertools' default 422 "
+    "HTTPValidationError, but app.invalid_request turns every validation error into 400 ErrorBody: "
+    "the API never answers 422"))
+def test_no_operation_documents_a_status_the_api_never_returns():
+    document = json.loads(openapi_json())
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            assert "422" not in operation["responses"], (method, path)
