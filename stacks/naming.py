@@ -7,25 +7,21 @@ computes their ARNs without referencing the workflows stack (docs/ARCHITECTURE.m
 
 from __future__ import annotations
 
-import re
-
 from aws_cdk import Aws, Stack
 from constructs import Construct
+
+from lambdas.domain.slug import slugify as shared_slugify
 
 PREFIX = "ami-lc"
 # Long enough to be readable, short enough that "ami-lc-<tag>-<longest suffix>" fits the tightest
 # AWS name limits we use (state machine names: 80; log group prefixes in key policies).
 SLUG_MAX_LENGTH = 20
 
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def slugify(value: str) -> str:
-    """Lowercase, runs of anything but [a-z0-9] become '-', no leading/trailing '-', at most 20 chars."""
-    slug = _NOT_SLUG.sub("-", value.lower()).strip("-")[:SLUG_MAX_LENGTH].strip("-")
-    if not slug:
-        raise ValueError(f"stack tag {value!r} has no letters or digits to build resource names from")
-    return slug
+    """The stack tag's slug (lambdas/domain/slug.py), at most 20 characters for resource names."""
+    return shared_slugify(value, SLUG_MAX_LENGTH)
 
 
 def resource_name(tag: str, suffix: str) -> str:

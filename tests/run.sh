@@ -32,4 +32,5 @@ if [ ! -x node_modules/.bin/cdk ] || [ "$(cat node_modules/.lock-fingerprint 2>/
 fi
 
 export CHECKOV_BIN="$PWD/.venv-checkov/bin/checkov"
-exec .venv/bin/python -m pytest "$@"
+# Two workers: the suite is I/O- and synth-bound, and these machines have two cores.
+exec .venv/bin/python -m pytest -n 2 "$@"

@@ -44,6 +44,9 @@ def _error(status: HTTPStatus, message: str) -> Response:
 def _describe_validation(exc: RequestValidationError) -> str:
     problems = []
     for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            problems.append("body: is not valid JSON")
+            continue
         location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
         where = ".".join(location) or "body"
         problems.append(f"{where}: {error.get('msg', 'invalid')}")

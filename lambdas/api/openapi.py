@@ -5,25 +5,41 @@ Regenerate the checked-in copy with: .venv/bin/python -m lambdas.api.openapi > d
 
 from __future__ import annotations
 
+import json
+
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
 from lambdas.api.app import create_app
+from lambdas.api.catalog import match
 from lambdas.api.routes.read import router as read_routes
 from lambdas.api.routes.writes import approval, certification, lifecycles
 
 
 def openapi_json() -> str:
     app = create_app(read_routes, lifecycles, certification, approval)
-    return app.get_openapi_json_schema(
+    document = json.loads(app.get_openapi_json_schema(
         title="AMI Lifecycle Orchestrator API",
         version="1.0.0",
         description=(
-            "Build, test, scan, certify, approve and patch golden AMIs. Every route needs the x-api-key "
-            "header; the operator key calls every route except certify (QA key) and approve (approver key)."
+            "Build, test, scan, certify, approve and patch golden AMIs. Routes need the x-api-key header: "
+            "the operator key calls every route except certify and export-link (QA key) and approve "
+            "(approver key). The timeline page and its data take no key: they are opened with the "
+            "short-lived, read-only link that timeline-link returns."
         ),
         security_schemes={"apiKey": APIKey(name="x-api-key", in_=APIKeyIn.header)},
         security=[{"apiKey": []}],
-    )
+    ))
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            # Every validation error is a 400 ErrorBody (app.invalid_request); 422 is never sent.
+            operation.get("responses", {}).pop("422", None)
+            route = match(method.upper(), path.replace("{lifecycle_id}", "{lifecycle-id}"))
+            if route is not None and route.auth == "link":
+                operation["security"] = []  # opened by a browser with the signed link's token
+    unused = {"HTTPValidationError", "ValidationError"}
+    for name in unused:
+        document.get("components", {}).get("schemas", {}).pop(name, None)
+    return json.dumps(document, indent=2)
 
 
 if __name__ == "__main__":

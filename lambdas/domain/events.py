@@ -49,11 +49,11 @@ class Stage(IntEnum):
     @classmethod
     def from_slug(cls, value: str) -> Stage:
         normalised = value.strip().upper().replace("-", "_")
-        try:
-            return cls[normalised]
-        except KeyError as exc:
+        stage = cls.__members__.get(normalised)
+        if stage is None or stage is cls.NONE:
             allowed = ", ".join(stage.slug for stage in cls if stage is not cls.NONE)
-            raise ValueError(f"unknown stage '{value}'; expected one of: {allowed}") from exc
+            raise ValueError(f"unknown stage '{value}'; expected one of: {allowed}")
+        return stage
 
 
 # Order matters: an event needs every earlier event of its sequence COMPLETED.

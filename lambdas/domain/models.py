@@ -38,16 +38,21 @@ class NotificationTarget(BaseModel):
     target: str = Field(min_length=3, max_length=512)
 
     def model_post_init(self, __context: Any) -> None:
-        if self.method is NotificationMethod.EMAIL and not _EMAIL.match(self.target):
+        if self.method is NotificationMethod.EMAIL and not _EMAIL.fullmatch(self.target):
             raise ValueError(f"'{self.target}' is not an email address")
-        if self.method is NotificationMethod.HTTPS and not _HTTPS_URL.match(self.target):
+        if self.method is NotificationMethod.HTTPS and not _HTTPS_URL.fullmatch(self.target):
             # A query string could carry a credential into SNS and our state: refuse it.
             raise ValueError("an HTTPS target must be an https:// URL without query string or fragment")
 
     @property
     def target_id(self) -> str:
         """Stable id of the endpoint; subscription filters match on it, never on lifecycle ids."""
-        digest = hashlib.sha256(f"{self.method.value}:{self.target.lower()}".encode()).hexdigest()
+        if self.method is NotificationMethod.EMAIL:
+            endpoint = self.target.lower()
+        else:  # the host is case-insensitive, the path is not
+            host, slash, path = self.target.removeprefix("https://").partition("/")
+            endpoint = f"https://{host.lower()}{slash}{path}"
+        digest = hashlib.sha256(f"{self.method.value}:{endpoint}".encode()).hexdigest()
         return f"t-{digest[:24]}"
 
 

@@ -47,6 +47,14 @@ def validate_enabled_events(lifecycle_type: LifecycleType, enabled: Mapping[Even
 
 def apply_event_selection(record: LifecycleRecord, enabled: Mapping[EventName, bool]) -> None:
     """Apply a PUT's event switches; a completed event is immutable and cannot be switched off."""
+    allowed = automatic_events(record.lifecycle_type)
+    refused = [name.value for name in enabled if name not in allowed]
+    if refused:
+        # Certification and approval are always possible: they are given through their own routes.
+        raise InvalidRequest(
+            f"events: {', '.join(refused)} cannot be requested on a {record.lifecycle_type.value} lifecycle; "
+            f"allowed: {', '.join(name.value for name in allowed)}"
+        )
     for name, on in enabled.items():
         state = record.event(name)
         if not on and state.status is EventStatus.COMPLETED:
@@ -64,6 +72,11 @@ def ensure_can_start(record: LifecycleRecord, name: EventName) -> EventState:
     state = record.event(name)
     if state.status is EventStatus.COMPLETED:
         raise Conflict(f"{name.value} is COMPLETED and immutable")
+    if state.properties.get("approval_status") == "NOT_APPROVED":
+        raise Conflict(
+            f"{name.value}: this AMI was NOT_APPROVED by {state.properties.get('approver', 'an approver')}; a rejected "
+            "AMI stays rejected: patch it or create a new lifecycle"
+        )
     running = record.event_in_progress
     if running is not None:
         raise Conflict(f"{running.name.value} is IN_PROGRESS; wait for its result before starting {name.value}")

@@ -18,7 +18,7 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        match = _SEMVER.match(text.strip())
+        match = _SEMVER.fullmatch(text.strip())
         if not match:
             raise ValueError(f"'{text}' is not a semantic version MAJOR.MINOR.PATCH")
         return cls(*(int(part) for part in match.groups()))
@@ -40,7 +40,7 @@ class Version:
 
 
 def is_semver(text: str) -> bool:
-    return bool(_SEMVER.match(text))
+    return bool(_SEMVER.fullmatch(text))
 
 
 def next_free(parent: Version, kind: BumpType, taken: set[Version]) -> Version:

@@ -54,6 +54,7 @@ def event_tags(record: LifecycleRecord, state: EventState, deployment_tag: str) 
     elif name is EventName.QA_CERTIFICATION_REQUEST:
         export = QaRequestOutputs.model_validate(state.outputs)
         tags |= {
+            f"{PREFIX}EXPORT_IMAGE_ID": record.ami.ami_id if record.ami else "",
             f"{PREFIX}EXPORT_IMAGE_TASK_ID": export.export_task_id,
             f"{PREFIX}EXPORT_IMAGE_PATH": export.export_s3_uri,
         }

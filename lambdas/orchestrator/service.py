@@ -38,6 +38,7 @@ from lambdas.domain.tags import event_tags
 
 MANUAL_CREATION_EVENTS = {EventName.QA_CERTIFICATION_RESPONSE, EventName.MARK_FOR_PRODUCTION_CREATE}
 _ERROR_REASON_LIMIT = 1000
+MAX_PROPERTIES = 50  # the per-request limit of requests.Properties, kept for the merged whole
 
 
 class WorkflowStartFailed(DomainError):
@@ -102,7 +103,10 @@ class Orchestrator:
             for target in request.notifications:
                 self.notifier.subscribe(target)
             record.notifications = request.notifications
-        record.properties = {**record.properties, **request.properties}
+        merged = {**record.properties, **request.properties}
+        if len(merged) > MAX_PROPERTIES:
+            raise InvalidRequest(f"properties: a lifecycle holds at most {MAX_PROPERTIES} properties ({len(merged)} requested)")
+        record.properties = merged
         record.updated_at = self.clock()
         name = rules.next_automatic_event(record, retry_failed=True)
         state = rules.begin_event(record, name, record.updated_at) if name else None

@@ -17,6 +17,7 @@ from lambdas.api.timeline import TIMELINE_HEADERS, render_timeline, timeline_vie
 from lambdas.core.observability import logger
 from lambdas.core.settings import get_settings
 from lambdas.domain import timeline_links
+from lambdas.domain.errors import Conflict
 from lambdas.domain.events import LifecycleType, Stage
 from lambdas.domain.lookup import selector
 from lambdas.domain.models import LifecycleRecord
@@ -31,9 +32,11 @@ Token = Annotated[str, Query(min_length=20, max_length=512, description="The sig
 def _record(lifecycle_type: LifecycleType, lifecycle_id: str) -> LifecycleRecord:
     repository = get_orchestrator().repository
     creation = repository.get(lifecycle_id)
-    if lifecycle_type is LifecycleType.PATCH and creation.patch_count:
-        return repository.get(lifecycle_id, creation.patch_count)
-    return creation
+    if lifecycle_type is LifecycleType.CREATION:
+        return creation
+    if not creation.patch_count:
+        raise Conflict(f"lifecycle {lifecycle_id} has no patch run")
+    return repository.get(lifecycle_id, creation.patch_count)
 
 
 def _view(lifecycle_type: LifecycleType, lifecycle_id: str, token: str) -> dict[str, Any]:
@@ -71,9 +74,9 @@ def _register(lifecycle_type: LifecycleType) -> None:
     def status(lifecycle_id: PathId) -> dict[str, Any]:
         require_role(router, OPERATOR)
         logger.set_correlation_id(lifecycle_id)
-        if lifecycle_type is LifecycleType.CREATION:
-            return _record(lifecycle_type, lifecycle_id).model_dump(mode="json")
         creation = get_orchestrator().repository.get(lifecycle_id)
+        if lifecycle_type is LifecycleType.CREATION:
+            return creation.model_dump(mode="json")
         patch = _record(lifecycle_type, lifecycle_id) if creation.patch_count else None
         return {
             "lifecycle_id": lifecycle_id,

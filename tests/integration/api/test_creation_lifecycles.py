@@ -140,16 +140,10 @@ def test_an_invalid_create_is_400_naming_the_field_and_creates_nothing(deploymen
     assert_refused(deployment, cases)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (minor): for malformed JSON powertools reports loc ('body', <character offset>); app._describe_validation "
-    "drops 'body' and prints the offset, so the message reads '1: JSON decode error' instead of naming the body"))
 def test_malformed_json_is_described_as_the_body(deployment):
     assert assert_error(call_api("POST", CREATION, raw_body="{not json"), 400)["message"].startswith("body")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: models._EMAIL/_HTTPS_URL use re.match with '$', which also matches before a trailing newline; "
-    "'user@domain.com\\n' is accepted (201) and subscribed to SNS with the newline"))
 def test_a_target_with_a_trailing_newline_is_400(deployment):
     before = snapshot(deployment)
     body = creation_body(notifications=[{"method": "EMAIL", "target": "user@domain.com\n"}])
@@ -271,9 +265,6 @@ def test_put_cannot_disable_the_event_in_progress(deployment):
     assert_unchanged(deployment, before)
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-    "BUG: PUT with an event of the other lifecycle type (PATCH_AMI on a creation lifecycle) raises KeyError "
-    "in rules.apply_event_selection -> LifecycleRecord.event: an unhandled 500 instead of 400"))
 def test_put_with_a_patch_event_is_400(deployment):
     flow = Flow(deployment)
     lifecycle_id = flow.built()
@@ -284,9 +275,6 @@ def test_put_with_a_patch_event_is_400(deployment):
     assert_unchanged(deployment, before)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: PUT accepts QA_CERTIFICATION_RESPONSE / MARK_FOR_PRODUCTION_CREATE switches (POST refuses them with "
-    "'cannot be requested'); switching one off makes certify/approve 409 'not enabled'"))
 def test_put_cannot_switch_off_certification(deployment):
     flow = Flow(deployment)
     lifecycle_id = flow.qa_requested()
@@ -297,10 +285,6 @@ def test_put_cannot_switch_off_certification(deployment):
     assert_unchanged(deployment, before)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: PUT merges its properties into the stored ones with no bound (the 50-entry limit applies per request "
-    "only); repeated PUTs grow the item until DynamoDB's 400 KB limit, after which every write of the "
-    "lifecycle (PUTs, receivers' results) fails with an unhandled ValidationException (500, then DLQ)"))
 def test_put_cannot_grow_properties_beyond_the_limit(deployment):
     flow = Flow(deployment)
     lifecycle_id = flow.create(properties={f"first-{index}": "v" for index in range(50)})["lifecycle_id"]

@@ -3,7 +3,6 @@
 import json
 from pathlib import Path
 
-import pytest
 
 from lambdas.api.catalog import ROUTES
 from lambdas.api.openapi import openapi_json
@@ -56,10 +55,6 @@ def test_it_declares_the_x_api_key_header_and_the_error_bodies():
     assert "api_key" not in json.dumps(document)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (doc): the timeline and timeline/data operations inherit the global x-api-key security requirement, "
-    "but they are opened by a browser with the signed token only (catalog auth='link'); their operations "
-    "should carry security: [] (and info.description says every route needs the key)"))
 def test_link_routes_are_documented_without_the_key():
     document = json.loads(openapi_json())
     for route in ROUTES:
@@ -68,10 +63,6 @@ def test_link_routes_are_documented_without_the_key():
             assert document["paths"][path][route.method.lower()].get("security") == [], path
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (doc): every operation with a body or parameters documents powertools' default 422 "
-    "HTTPValidationError, but app.invalid_request turns every validation error into 400 ErrorBody: "
-    "the API never answers 422"))
 def test_no_operation_documents_a_status_the_api_never_returns():
     document = json.loads(openapi_json())
     for path, item in document["paths"].items():

@@ -135,10 +135,6 @@ def test_a_link_to_a_deleted_or_unknown_lifecycle_is_404(deployment):
                  UNKNOWN_ID)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: for a lifecycle with no patch run, the patch timeline-link/timeline/data serve the CREATION record "
-    "(read._record falls back to it), while the patch status says patch: null and PUT/approve say 409 "
-    "'has no patch run'"))
 def test_the_patch_timeline_of_an_unpatched_lifecycle_is_refused(deployment):
     lifecycle_id = Flow(deployment).built()
     response = link(lifecycle_id, PATCH)

@@ -85,3 +85,22 @@ def test_links_grant_only_their_lifecycle_view_and_expire(deployment):
     response = call_api("GET", f"/ami-creation/lifecycles/{first}/timeline", role=None, query={"token": expired})
     assert response.status == 401 and "expired" in response.json()["message"]
     assert call_api("GET", f"/ami-creation/lifecycles/{first}/timeline", role=None).status == 400
+
+
+def test_qa_gets_a_fresh_short_lived_export_link(deployment):
+    import urllib.parse
+
+    import boto3
+
+    lifecycle_id = create(deployment)
+    assert call_api("GET", f"/ami-creation/lifecycles/{lifecycle_id}/export-link", role="qa").status == 409
+    for _ in range(4):
+        complete_current(deployment, lifecycle_id)
+    boto3.client("s3").put_object(Bucket="ami-lc-test-exports", Key="exports/x.vmdk", Body=b"disk")
+    response = call_api("GET", f"/ami-creation/lifecycles/{lifecycle_id}/export-link", role="qa")
+    assert response.status == 200, response.text
+    link = response.json()
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(link["url"]).query)
+    assert link["export_s3_uri"] == "s3://ami-lc-test-exports/exports/x.vmdk"
+    assert query["X-Amz-Expires"] == ["1800"]
+    assert call_api("GET", f"/ami-creation/lifecycles/{lifecycle_id}/export-link", role="operator").status == 403

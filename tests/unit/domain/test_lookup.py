@@ -81,9 +81,6 @@ def test_an_unknown_stage_slug_lists_the_allowed_ones():
         Stage.from_slug("approved")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (minor): Stage.from_slug('none') returns Stage.NONE although its error message excludes 'none' "
-    "from the allowed stages; a selection for stage 'none' would query a selector nothing is written under"))
 def test_none_is_not_a_stage_one_can_select():
     with pytest.raises(ValueError, match="unknown stage"):
         Stage.from_slug("none")

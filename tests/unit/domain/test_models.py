@@ -16,9 +16,6 @@ def test_invalid_email_targets_are_refused(email):
         NotificationTarget(method="EMAIL", target=email)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: models._EMAIL/_HTTPS_URL end in '$' and are used with re.match; in Python '$' also matches before a "
-    "trailing newline, so 'user@domain.com\\n' is accepted and subscribed to SNS as is. Use re.fullmatch or '\\Z'"))
 @pytest.mark.parametrize(("method", "target"), [("EMAIL", "user@domain.com\n"), ("HTTPS", "https://hooks.example.com/a\n")])
 def test_a_target_with_a_trailing_newline_is_refused(method, target):
     with pytest.raises(ValidationError):
@@ -64,9 +61,6 @@ def test_target_id_ignores_the_case_of_an_https_host():
             == NotificationTarget(method="HTTPS", target="https://hooks.example.com/ami").target_id)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: target_id lower-cases the whole target; HTTPS paths are case-sensitive, so two different endpoints "
-    "(…/Hook and …/hook) share one id and each one's SNS filter lets the other's notifications through"))
 def test_https_endpoints_that_differ_in_path_case_are_different_targets():
     assert (NotificationTarget(method="HTTPS", target="https://hooks.example.com/Team-A").target_id
             != NotificationTarget(method="HTTPS", target="https://hooks.example.com/team-a").target_id)

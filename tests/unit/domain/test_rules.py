@@ -313,9 +313,6 @@ def test_switching_events_keeps_the_prefix_rule():
         rules.apply_event_selection(record, {SMOKE: False})
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: apply_event_selection accepts the manual events QA_CERTIFICATION_RESPONSE/MARK_FOR_PRODUCTION_* "
-    "and switches them off; certify/approve then answer 409 'not enabled' for good"))
 def test_a_put_cannot_switch_off_the_manual_events():
     record = run_all(creation(), CREATION_SEQUENCE[:4])
     try:
@@ -326,9 +323,6 @@ def test_a_put_cannot_switch_off_the_manual_events():
         raise AssertionError("QA_CERTIFICATION_RESPONSE was switched off")
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-    "BUG: apply_event_selection calls record.event(name) before checking the name belongs to the lifecycle "
-    "type; a patch event on a creation record raises KeyError (HTTP 500/502) instead of InvalidRequest"))
 def test_a_put_naming_an_event_of_the_other_lifecycle_type_is_invalid():
     record = run_all(creation(), (BUILD,))
     with pytest.raises(InvalidRequest, match="PATCH_AMI"):

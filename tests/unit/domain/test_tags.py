@@ -68,9 +68,6 @@ def test_qa_request_tags_name_the_export():
     assert tags["AMI_LC_EXPORT_IMAGE_PATH"] == "s3://e/ami.vmdk"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (parity): the original tags the QA request with AMI_LC_EXPORT_IMAGE_ID as well as _TASK_ID and _PATH "
-    "(reference §5 tag table); lambdas/domain/tags.py writes only _TASK_ID and _PATH"))
 def test_qa_request_tags_include_the_exported_image_id():
     record = run_all(creation(), CREATION_SEQUENCE[:4])
     assert tags_of(record, QA_REQUEST)["AMI_LC_EXPORT_IMAGE_ID"] == AMI
