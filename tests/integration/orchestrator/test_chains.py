@@ -110,6 +110,13 @@ def test_rejections_never_make_an_ami_selectable(deployment):
     assert record["events"][5]["properties"]["approver"] == "ana@example.com"
     assert _latest(deployment, "production") is None
     assert executions(deployment, "mark-for-production") == []
+    # A rejected AMI stays rejected: a later approval is refused and changes nothing.
+    second_opinion = call_api(
+        "POST", f"/ami-creation/lifecycles/{other}/approve", role="approver",
+        body={"lifecycle_id": other, "stack_tag": "main", "approval_status": "APPROVED", "approver": "bob"},
+    )
+    assert second_opinion.status == 409 and "NOT_APPROVED by ana@example.com" in second_opinion.json()["message"]
+    assert executions(deployment, "mark-for-production") == []
 
 
 def test_failed_gate_stops_the_chain_until_a_retry(deployment):
