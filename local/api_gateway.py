@@ -34,7 +34,8 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -218,6 +219,17 @@ class ApiGateway:
         return f"http://{self.host}:{self.port}/{self.stage}"
 
     # ----- request handling --------------------------------------------------------------------
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Run other in-process function work (e.g. a receiver) between two gateway requests, as
+        separate Lambda containers would, instead of interleaved with one in this shared process."""
+        if not self._lock.acquire(timeout=self._invoke_wait_timeout):
+            raise TimeoutError("the gateway stayed busy")
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in self.routes:

@@ -17,7 +17,8 @@ ensure_venv() {  # ensure_venv DIR REQUIREMENTS...
   if [ ! -x "$dir/bin/python" ] || [ "$(cat "$dir/.requirements-fingerprint" 2>/dev/null)" != "$want" ]; then
     echo "setting up $dir (pip install -r $*) ..."
     python3 -m venv "$dir"
-    for req in "$@"; do "$dir/bin/pip" install --quiet -r "$req"; done
+    # (grep: this machine's pip config names local wheel folders that may not exist; pip warns per package)
+    for req in "$@"; do "$dir/bin/pip" install --quiet -r "$req" 2> >(grep -v "^WARNING: Location" >&2); done
     echo "$want" > "$dir/.requirements-fingerprint"
   fi
 }
@@ -29,6 +30,17 @@ if [ ! -x node_modules/.bin/cdk ] || [ "$(cat node_modules/.lock-fingerprint 2>/
   echo "installing the pinned AWS CDK CLI (npm ci) ..."
   npm ci --no-audit --no-fund --silent
   fingerprint package-lock.json > node_modules/.lock-fingerprint
+fi
+
+# The timeline page's browser test drives Debian's headless Chromium.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian's chromium and chromium-driver ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      chromium chromium-driver >/dev/null
+  else
+    echo "note: chromium/chromedriver are missing and this is not root: the browser test will be skipped" >&2
+  fi
 fi
 
 export CHECKOV_BIN="$PWD/.venv-checkov/bin/checkov"
