@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import importlib
-import ipaddress
 import json
 import logging
 import re
@@ -42,6 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from client.deployment import is_loopback_host
 from lambdas.api.catalog import ROUTES as CATALOG
 
 LOGGER = logging.getLogger(__name__)
@@ -125,15 +125,6 @@ def invoke_in_process(function: str, event: dict[str, Any]) -> dict[str, Any]:
     return module.lambda_handler(event, context)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class ApiGateway:
     def __init__(
         self,
@@ -148,7 +139,7 @@ class ApiGateway:
         socket_timeout: float = 30.0,
         invoke_wait_timeout: float = 60.0,
     ) -> None:
-        if not _is_loopback(host):
+        if not is_loopback_host(host):
             raise ValueError(f"the local API gateway listens on loopback only, not {host!r}")
         if not re.fullmatch(r"[A-Za-z0-9_-]+", stage):
             raise ValueError(f"invalid stage name {stage!r}")
