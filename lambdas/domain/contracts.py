@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lambdas.domain.events import EventName, LifecycleType
 
@@ -49,6 +49,16 @@ class WorkflowInput(ContractModel):
     parent_ami: AmiRef | None = Field(default=None, description="For PATCH_AMI: the approved AMI being patched.")
     patch: PatchRequest | None = None
     approver: str | None = Field(default=None, description="For MARK_FOR_PRODUCTION_*: who approved.")
+
+    @model_validator(mode="after")
+    def _event_needs(self) -> WorkflowInput:
+        # A state machine cannot report a malformed input to the error queue (its Catch needs the
+        # fields it would read), so the orchestrator must never send one.
+        if self.event not in (EventName.BUILD_AMI, EventName.PATCH_AMI) and self.ami is None:
+            raise ValueError(f"{self.event.value} acts on an AMI: ami is required")
+        if self.event is EventName.PATCH_AMI and (self.patch is None or self.parent_ami is None):
+            raise ValueError("PATCH_AMI needs patch and parent_ami")
+        return self
 
 
 class ImageBuilderDetails(ContractModel):
