@@ -41,17 +41,10 @@ confirm() {
 }
 
 ensure_tooling() {
-  command -v python3 >/dev/null || die "python3 is required"
-  command -v npm >/dev/null || die "npm (Node.js) is required for the AWS CDK CLI"
-  if [ ! -x "$ROOT/.venv/bin/python" ]; then
-    echo "setting up .venv (pip install -r requirements.txt) ..."
-    python3 -m venv "$ROOT/.venv"
-    "$ROOT/.venv/bin/pip" install --quiet -r "$ROOT/requirements.txt"
-  fi
-  if [ ! -x "$ROOT/node_modules/.bin/cdk" ]; then
-    echo "installing the pinned AWS CDK CLI (npm ci) ..."
-    (cd "$ROOT" && npm ci --no-audit --no-fund --silent)
-  fi
+  # shellcheck source=local/setup-env.sh
+  source "$ROOT/local/setup-env.sh"
+  ensure_venv "$ROOT/.venv" requirements-dev.txt || die "could not set up .venv"
+  ensure_cdk_cli || die "could not install the AWS CDK CLI"
 }
 
 # Runs a boto3 snippet with the project's Python; the snippet may use ACCOUNT and REGION.

@@ -33,7 +33,11 @@ FINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
 class LocalCloud:
-    def __init__(self, *, region: str = "us-east-1", account: str = "123456789012", time_factor: float = 0.001) -> None:
+    def __init__(
+        self, *, region: str = "us-east-1", account: str = "123456789012", time_factor: float = 0.001, mock: bool = True
+    ) -> None:
+        """`mock=False`: do not start moto's in-process decorator; boto3 then reaches whatever
+        AWS_ENDPOINT_URL names (the local cloud server's moto server, local/server.py)."""
         self.region, self.account = region, account
         self.scale = TimeScale(time_factor)
         self.router = EventRouter(region=region)
@@ -44,10 +48,11 @@ class LocalCloud:
         self.runtime = InProcessLambdaRuntime(region=region)
         self.fakes = FakeAws()
         self.deployer = LocalDeployer(region=region, account=account, router=self.router, image_builder=self.image_builder)
-        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}}) if mock else None
 
     def __enter__(self) -> LocalCloud:
-        self._mock.start()
+        if self._mock is not None:
+            self._mock.start()
         self.scale.install()
         self.runtime.install()
         for fake in (self.image_builder, self.ec2_images, self.inspector, self.ssm):
@@ -60,7 +65,8 @@ class LocalCloud:
         self.fakes.uninstall()
         self.runtime.uninstall()
         self.scale.uninstall()
-        self._mock.stop()
+        if self._mock is not None:
+            self._mock.stop()
 
     def clear_injections(self) -> None:
         """Forget every failure injected and not yet consumed (between independent runs)."""

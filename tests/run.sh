@@ -7,30 +7,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 export CDK_DISABLE_VERSION_CHECK=1
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-
-fingerprint() { cat "$@" | sha256sum | cut -c1-16; }
-
-ensure_venv() {  # ensure_venv DIR REQUIREMENTS...
-  local dir=$1; shift
-  local want; want=$(fingerprint "$@")
-  if [ ! -x "$dir/bin/python" ] || [ "$(cat "$dir/.requirements-fingerprint" 2>/dev/null)" != "$want" ]; then
-    echo "setting up $dir (pip install -r $*) ..."
-    python3 -m venv "$dir"
-    # (grep: this machine's pip config names local wheel folders that may not exist; pip warns per package)
-    for req in "$@"; do "$dir/bin/pip" install --quiet -r "$req" 2> >(grep -v "^WARNING: Location" >&2); done
-    echo "$want" > "$dir/.requirements-fingerprint"
-  fi
-}
-
+# shellcheck source=local/setup-env.sh
+source local/setup-env.sh
 ensure_venv .venv requirements-dev.txt
 ensure_venv .venv-checkov requirements-checkov.txt
-
-if [ ! -x node_modules/.bin/cdk ] || [ "$(cat node_modules/.lock-fingerprint 2>/dev/null)" != "$(fingerprint package-lock.json)" ]; then
-  echo "installing the pinned AWS CDK CLI (npm ci) ..."
-  npm ci --no-audit --no-fund --silent
-  fingerprint package-lock.json > node_modules/.lock-fingerprint
-fi
+ensure_cdk_cli
 
 # The timeline page's browser test drives Debian's headless Chromium.
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
