@@ -3,17 +3,36 @@ compares these key schemas with the synthesized template)."""
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.session
+import pytest
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 DEPLOYMENT_TAG = "test"
 EXPORT_BUCKET = "ami-lc-test-exports"
 WORKFLOW_NAMES = ("build", "smoke-tests", "vulnerability-scans", "qa-certification-request", "mark-for-production", "patch")
+# The environment of every test (tests/conftest.py): no test can reach a real account.
+FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "POWERTOOLS_SERVICE_NAME": "ami-lifecycle-tests",
+    "POWERTOOLS_METRICS_NAMESPACE": "AmiLifecycleTests",
+    "POWERTOOLS_LOG_LEVEL": "DEBUG",
+}
 API_KEY_IDS = {"operator": "opkeyid0001", "qa": "qakeyid0001", "approver": "apkeyid0001"}
 # What clients send in x-api-key; the functions must never store, log or forward these.
 API_KEY_VALUES = {
@@ -121,41 +140,135 @@ def create_deployment() -> Deployment:
     )
 
 
-def make_ami(name: str = "golden") -> str:
-    """A real AMI in moto's EC2 (what an Image Builder build leaves behind)."""
-    ec2 = boto3.client("ec2", region_name=REGION)
-    source = ec2.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
-    instance = ec2.run_instances(ImageId=source, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
-    ami = ec2.create_image(InstanceId=instance, Name=f"{name}-{instance}")["ImageId"]
-    ec2.terminate_instances(InstanceIds=[instance])
-    return ami
+@functools.cache
+def aws(service: str) -> Any:
+    """One boto3 client per service for the whole run (moto intercepts it in whichever test is active);
+    a new client costs ~15 ms of CPU, which adds up over hundreds of helper calls."""
+    return boto3.client(service, region_name=REGION)
+
+
+_AMI_NUMBERS = itertools.count(1)
+
+
+def new_ami(name: str = "golden") -> str:
+    """An AMI in moto's EC2, as an Image Builder build leaves behind. Registered directly: launching an
+    instance from one of moto's Amazon images costs ~0.6 s a call, and the orchestrator only records
+    and tags the id."""
+    return aws("ec2").register_image(
+        Name=f"{name}-{next(_AMI_NUMBERS)}", RootDeviceName="/dev/xvda",
+        BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8}}],
+    )["ImageId"]
 
 
 def ami_tags(ami_id: str) -> dict[str, str]:
-    ec2 = boto3.client("ec2", region_name=REGION)
-    image = ec2.describe_images(ImageIds=[ami_id])["Images"][0]
+    image = aws("ec2").describe_images(ImageIds=[ami_id])["Images"][0]
     return {tag["Key"]: tag["Value"] for tag in image.get("Tags", [])}
 
 
 def drain_notifications(deployment: Deployment) -> list[dict[str, Any]]:
     """SNS envelopes delivered since the last call: {Subject, Message, MessageAttributes, ...}."""
-    sqs = boto3.client("sqs", region_name=REGION)
     received = []
-    while True:
-        batch = sqs.receive_message(QueueUrl=deployment.sink_queue_url, MaxNumberOfMessages=10).get("Messages", [])
-        if not batch:
-            return received
+    while batch := aws("sqs").receive_message(QueueUrl=deployment.sink_queue_url, MaxNumberOfMessages=10).get(
+        "Messages", []
+    ):
         for message in batch:
             received.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=deployment.sink_queue_url, ReceiptHandle=message["ReceiptHandle"])
+            aws("sqs").delete_message(QueueUrl=deployment.sink_queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return received
 
 
 def executions(deployment: Deployment, workflow: str) -> list[dict[str, Any]]:
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    return sfn.list_executions(stateMachineArn=deployment.state_machine_arns[workflow])["executions"]
+    return aws("stepfunctions").list_executions(stateMachineArn=deployment.state_machine_arns[workflow])["executions"]
 
 
 def execution_input(deployment: Deployment, workflow: str, name: str) -> dict[str, Any]:
-    sfn = boto3.client("stepfunctions", region_name=REGION)
     arn = deployment.state_machine_arns[workflow].replace(":stateMachine:", ":execution:") + f":{name}"
-    return json.loads(sfn.describe_execution(executionArn=arn)["input"])
+    return json.loads(aws("stepfunctions").describe_execution(executionArn=arn)["input"])
+
+
+# ----- a moto account per test (tests/conftest.py `deployment`) or per module -----------------------
+
+_shared_loader = functools.cache(botocore.session.create_loader)
+
+
+def _speed_ups(patch: pytest.MonkeyPatch) -> None:
+    """boto3 set-up once per run instead of once per deployment; none changes what a test can observe.
+
+    - moto drops boto3's default session on every start, and the deployment resets the functions'
+      cached clients, so each deployment would re-parse botocore's service models and rebuild ~15
+      clients. The session, the parsed models and the functions' clients are kept instead (moto
+      intercepts a client whatever test created it, exactly as a warm Lambda container keeps its
+      clients between invocations).
+    - moto loads Amazon's public AMI catalogue into every fresh EC2 backend (~0.8 s); the tests register
+      their own AMIs (new_ami) and never search the catalogue.
+    """
+    from moto.core.config import default_user_config
+
+    patch.setattr(botocore.session, "create_loader", _shared_loader)
+    patch.setitem(default_user_config, "core", {**default_user_config.get("core", {}), "reset_boto3_session": False})
+    patch.setattr("lambdas.adapters.aws.reset_clients", lambda: None)
+    patch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+
+def _atomic_dynamodb_writes(patch: pytest.MonkeyPatch) -> None:
+    """DynamoDB applies each write (and each transaction) atomically; moto's in-memory backend does
+    not when called from several threads. Serialize its writes so race tests exercise our conditions
+    against the guarantees the real service gives, not against moto's thread-safety."""
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def atomic(self, *args, __original=original, **kwargs):
+            with lock:
+                return __original(self, *args, **kwargs)
+
+        patch.setattr(DynamoDBBackend, name, atomic)
+
+
+@contextmanager
+def moto_deployment(patch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+    """A moto account holding the core resources, with the functions' environment applied through
+    `patch` (which also undoes it). The AWS_* environment must already be the fake one."""
+    # Imported only now: Powertools' Metrics singleton reads its namespace from the environment
+    # when lambdas.core.observability is first imported (and keeps it for the whole session).
+    from moto import mock_aws
+
+    from lambdas.adapters import aws as function_clients
+    from lambdas.orchestrator import factory
+
+    _speed_ups(patch)
+    _atomic_dynamodb_writes(patch)
+    with mock_aws():
+        function_clients.reset_clients()
+        factory.reset()
+        created = create_deployment()
+        # moto POSTs SNS messages to http(s) endpoints for real; tests record them instead, so no
+        # test ever sends traffic off this machine.
+        deliveries = created.extra.setdefault("https_deliveries", [])
+        patch.setattr(
+            "moto.sns.models.requests.post",
+            lambda url, json=None, **_: deliveries.append({"url": url, "body": json}),
+        )
+        for name, value in created.environ.items():
+            patch.setenv(name, value)
+        yield created
+    function_clients.reset_clients()
+    factory.reset()
+
+
+def module_deployment() -> Iterator[Deployment]:
+    """Like the `deployment` fixture, shared by a module whose tests only read it or undo what they change
+    (override `deployment` with a module-scoped fixture that yields from this)."""
+    with pytest.MonkeyPatch.context() as patch:
+        # What tests/conftest.py's autouse fixture sets for each test; it is not active yet when a module-scoped
+        # fixture starts.
+        for name in [name for name in os.environ if name.startswith("AWS_")]:
+            patch.delenv(name)
+        for name, value in FAKE_ENV.items():
+            patch.setenv(name, value)
+        with moto_deployment(patch) as created:
+            yield created

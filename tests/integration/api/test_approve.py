@@ -1,6 +1,8 @@
 """POST /ami-creation/lifecycles/{id}/approve and POST /ami-patch/lifecycles/{id}/approve (approver key)."""
 
-from tests.integration.api.flow import (
+from tests.support.aws import ami_tags, drain_notifications, execution_input, executions
+from tests.support.calls import call_api
+from tests.support.flow import (
     APPROVER,
     AUTOMATIC_PATCH,
     CREATION,
@@ -10,14 +12,9 @@ from tests.integration.api.flow import (
     assert_error,
     assert_refused,
     assert_unchanged,
-    call_api,
-    drain_notifications,
-    execution_input,
-    executions,
     selectable,
     snapshot,
 )
-from tests.support.aws import ami_tags
 
 PRODUCTION = "main#us-east-1#production"
 PRODUCT_PRODUCTION = f"{PRODUCTION}#P#My Product Name"

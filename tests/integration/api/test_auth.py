@@ -8,16 +8,8 @@ Link routes (the timeline page and its data) are opened by a browser and take a 
 import pytest
 
 from lambdas.api.catalog import ROUTES
-from tests.integration.api.flow import (
-    CREATION,
-    PATCH,
-    UNKNOWN_ID,
-    assert_error,
-    assert_unchanged,
-    call_api,
-    creation_body,
-    snapshot,
-)
+from tests.support.calls import call_api
+from tests.support.flow import CREATION, PATCH, UNKNOWN_ID, assert_error, assert_unchanged, create_body, snapshot
 
 ROLE_OF_FUNCTION = {"read": "operator", "lifecycles": "operator", "certify": "qa", "approve": "approver"}
 ROLES = ("operator", "qa", "approver")
@@ -34,7 +26,7 @@ C, P, ID = CREATION, PATCH, "{lifecycle-id}"
 
 # A valid request for each key route, and what its own role gets for it (404: the lifecycle is unknown).
 VALID = {
-    ("POST", C): ({"body": creation_body()}, 201),
+    ("POST", C): ({"body": create_body()}, 201),
     ("PUT", C): ({"body": UPDATE}, 404),
     ("GET", f"{C}/status"): ({"query": {"stack_tag": "main"}}, 200),
     ("GET", f"{C}/{ID}/status"): ({}, 404),

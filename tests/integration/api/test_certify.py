@@ -2,19 +2,18 @@
 
 import pytest
 
-from tests.integration.api.flow import (
+from tests.support.aws import ami_tags, drain_notifications
+from tests.support.calls import call_api
+from tests.support.flow import (
     CREATION,
     UNKNOWN_ID,
     Flow,
     assert_error,
     assert_refused,
     assert_unchanged,
-    call_api,
-    drain_notifications,
     selectable,
     snapshot,
 )
-from tests.support.aws import ami_tags
 
 QA_CERTIFIED = "main#us-east-1#qa-certified"
 QA_REQUESTED = "main#us-east-1#qa-requested"
@@ -137,9 +136,9 @@ def test_qa_gets_a_short_lived_link_to_the_exported_image(deployment):
     assert response.status == 200, response.text
     link = response.json()
     bucket = deployment.environ["EXPORT_BUCKET"]
-    assert link["export_s3_uri"] == f"s3://{bucket}/exports/ami.vmdk"
+    assert link["export_s3_uri"] == f"s3://{bucket}/exports/x.vmdk"
     url = urlparse(link["url"])
-    assert url.scheme == "https" and "exports/ami.vmdk" in url.path
+    assert url.scheme == "https" and "exports/x.vmdk" in url.path
     assert parse_qs(url.query)["X-Amz-Expires"] == [str(30 * 60)]  # QA_DOWNLOAD_LINK_MINUTES
     assert "api_key" not in link["url"]
 

@@ -4,7 +4,9 @@ import json
 
 import pytest
 
-from tests.integration.api.flow import (
+from tests.support.aws import aws, drain_notifications, execution_input, executions
+from tests.support.calls import call_api
+from tests.support.flow import (
     AUTOMATIC_CREATION,
     CREATION,
     UNKNOWN_ID,
@@ -12,12 +14,7 @@ from tests.integration.api.flow import (
     assert_error,
     assert_refused,
     assert_unchanged,
-    aws,
-    call_api,
-    creation_body,
-    drain_notifications,
-    execution_input,
-    executions,
+    create_body,
     snapshot,
     switches,
 )
@@ -36,7 +33,7 @@ def subscriptions(deployment):
 
 
 def test_create_starts_the_build_and_says_where_to_follow_it(deployment):
-    response = call_api("POST", CREATION, body=creation_body(events=AUTOMATIC_CREATION))
+    response = call_api("POST", CREATION, body=create_body(events=AUTOMATIC_CREATION))
     assert response.status == 201, response.text
     body = response.json()
     lifecycle_id = body["lifecycle_id"]
@@ -125,11 +122,11 @@ BAD_CREATE = {
 
 def test_an_invalid_create_is_400_naming_the_field_and_creates_nothing(deployment):
     cases = {
-        name: (lambda change=change: call_api("POST", CREATION, body=creation_body(**change)), 400, *words)
+        name: (lambda change=change: call_api("POST", CREATION, body=create_body(**change)), 400, *words)
         for name, (change, *words) in BAD_CREATE.items()
     }
     for missing in ("stack_tag", "owner", "product_name", "product_ver", "notifications", "events"):
-        body = {key: value for key, value in creation_body().items() if key != missing}
+        body = {key: value for key, value in create_body().items() if key != missing}
         cases[f"no {missing}"] = (lambda body=body: call_api("POST", CREATION, body=body), 400, missing,
                                   "Field required")
     for raw in ("{not json", '{"stack_tag": "main",}'):
@@ -146,7 +143,7 @@ def test_malformed_json_is_described_as_the_body(deployment):
 
 def test_a_target_with_a_trailing_newline_is_400(deployment):
     before = snapshot(deployment)
-    body = creation_body(notifications=[{"method": "EMAIL", "target": "user@domain.com\n"}])
+    body = create_body(notifications=[{"method": "EMAIL", "target": "user@domain.com\n"}])
     assert_error(call_api("POST", CREATION, body=body), 400, "notifications")
     assert_unchanged(deployment, before)
 

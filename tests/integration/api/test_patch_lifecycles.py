@@ -2,18 +2,9 @@
 
 import json
 
-from tests.integration.api.flow import (
-    AUTOMATIC_PATCH,
-    PATCH,
-    UNKNOWN_ID,
-    Flow,
-    assert_refused,
-    aws,
-    call_api,
-    execution_input,
-    executions,
-    switches,
-)
+from tests.support.aws import aws, execution_input, executions
+from tests.support.calls import call_api
+from tests.support.flow import AUTOMATIC_PATCH, PATCH, UNKNOWN_ID, Flow, assert_refused, switches
 
 
 def post(body):

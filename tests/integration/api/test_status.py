@@ -5,7 +5,9 @@ import json
 
 import pytest
 
-from tests.integration.api.flow import (
+from tests.support.aws import API_KEY_VALUES
+from tests.support.calls import call_api
+from tests.support.flow import (
     CREATION,
     PATCH,
     UNKNOWN_ID,
@@ -13,10 +15,8 @@ from tests.integration.api.flow import (
     assert_error,
     assert_refused,
     assert_unchanged,
-    call_api,
     snapshot,
 )
-from tests.support.aws import API_KEY_VALUES
 
 
 def listing(kind=CREATION, **query):

@@ -11,17 +11,10 @@ import pytest
 
 from lambdas.domain import timeline_links
 from lambdas.domain.events import LifecycleType
-from tests.integration.api.flow import (
-    CREATION,
-    PATCH,
-    UNKNOWN_ID,
-    Flow,
-    assert_error,
-    assert_refused,
-    aws,
-    call_api,
-    open_link,
-)
+from tests.integration.api.flow import open_link
+from tests.support.aws import aws
+from tests.support.calls import call_api
+from tests.support.flow import CREATION, PATCH, UNKNOWN_ID, Flow, assert_error, assert_refused
 
 HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 ESCAPED = "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"

@@ -1,7 +1,7 @@
 """Semantic versions handed out through the API: MAJOR per new AMI, MINOR/PATCH per patch, never reused."""
 
-from tests.integration.api.flow import AUTOMATIC_PATCH, Flow, selectable
 from tests.support.aws import ami_tags
+from tests.support.flow import AUTOMATIC_PATCH, Flow, selectable
 
 
 def test_each_new_ami_of_a_stack_tag_and_product_gets_the_next_major(deployment):

@@ -18,7 +18,6 @@ import pytest
 
 from cli.ami_cli.main import main
 from local.api_gateway import ApiGateway, RecordedRequest
-from tests.conftest import _FAKE_ENV
 from tests.support.aws import API_KEY_IDS, API_KEY_VALUES
 
 KEY_VALUES = tuple(API_KEY_VALUES.values())
@@ -37,43 +36,6 @@ class Run:
     @property
     def error_lines(self) -> list[str]:
         return [line for line in self.err.splitlines() if line.startswith("api-cli: error:")]
-
-
-
-
-def module_deployment() -> Iterator[Any]:
-    """Like the `deployment` fixture, shared by a module whose tests only read it or undo what they change
-    (override `deployment` with a module-scoped fixture that yields from this)."""
-    import os
-
-    with pytest.MonkeyPatch.context() as patch:
-        for name in [name for name in os.environ if name.startswith("AWS_")]:
-            patch.delenv(name)
-        # What tests/conftest.py's autouse fixture sets for each test; it is not active yet when a
-        # module-scoped fixture starts.
-        for name, value in _FAKE_ENV.items():
-            patch.setenv(name, value)
-        # Imported only now: Powertools' Metrics singleton reads its namespace from the environment
-        # when lambdas.core.observability is first imported (and keeps it for the whole session).
-        from moto import mock_aws
-
-        from lambdas.adapters.aws import reset_clients
-        from lambdas.orchestrator import factory
-        from tests.support.aws import create_deployment
-
-        with mock_aws():
-            reset_clients()
-            factory.reset()
-            created = create_deployment()
-            # As in the `deployment` fixture: no SNS delivery ever leaves this machine.
-            deliveries = created.extra.setdefault("https_deliveries", [])
-            patch.setattr("moto.sns.models.requests.post",
-                          lambda url, json=None, **_: deliveries.append({"url": url, "body": json}))
-            for name, value in created.environ.items():
-                patch.setenv(name, value)
-            yield created
-        reset_clients()
-        factory.reset()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.integration.cli.conftest import module_deployment
+from tests.support.aws import module_deployment
 
 LC = "2b4c443f-44fe-442f-a233-32fb5dac5e2c"
 CREATE = ["--mode", "BATCH", "--operation", "AMI_CREATE", "--stackTag", "main", "--owner", "ownername",

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import boto3
 
-from tests.integration.cli.driving import advance, production
 from tests.support.aws import API_KEY_IDS, executions
-from tests.support.flow import status
+from tests.support.flow import complete_current as advance, production_lifecycle as production, status
 
 COMPONENT = """\
 name: openssl-update

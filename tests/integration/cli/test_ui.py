@@ -6,8 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from tests.integration.cli.driving import advance
-from tests.support.flow import status
+from tests.support.flow import complete_current as advance, status
 
 
 def _config(workdir: Path) -> None:

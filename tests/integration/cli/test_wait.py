@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.integration.cli.driving import advance
 from tests.support.calls import call_api
-from tests.support.flow import in_progress, status
+from tests.support.flow import complete_current as advance, in_progress, status
 
 CREATE = ["--operation", "AMI_CREATE", "--stackTag", "main", "--owner", "ownername", "--productVer", "1.0.0",
           "--productName", "My Product Name", "--notifications", "EMAIL::user@domain.com"]

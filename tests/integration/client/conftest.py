@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from tests.integration.cli.conftest import module_deployment
-from tests.integration.cli.driving import advance, production
+from tests.support.aws import module_deployment
 from tests.support.calls import call_api
 from tests.support.flow import approve, certify, create_body, patch_body, status, upload_patch_component
+from tests.support.flow import complete_current as advance
+from tests.support.flow import production_lifecycle as production
 
 PRODUCT, OTHER = "My Product Name", "Other Product"
 
@@ -26,7 +27,7 @@ class Seeded:
 def _create(stack_tag: str = "main", product: str = PRODUCT, product_ver: str = "1.0.0", commit: str = "0123abc",
             events: tuple[str, ...] = ("BUILD_AMI", "SMOKE_TESTS_AMI_CREATE", "VULNERABILITY_SCANS_AMI_CREATE",
                                        "QA_CERTIFICATION_REQUEST")) -> str:
-    body = create_body(stack_tag=stack_tag, product=product, events=events) | {"product_ver": product_ver,
+    body = create_body(stack_tag=stack_tag, product_name=product, events=events) | {"product_ver": product_ver,
                                                                                "commit_ref": commit}
     response = call_api("POST", "/ami-creation/lifecycles", body=body)
     assert response.status == 201, response.text

@@ -75,7 +75,7 @@ def test_patch_chain_bumps_semver_and_becomes_the_production_ami(deployment):
     patch_input = boto3.client("stepfunctions").describe_execution(
         executionArn=executions(deployment, "patch")[0]["executionArn"]
     )["input"]
-    assert parent_ami in patch_input and "openssl security update" in patch_input
+    assert parent_ami in patch_input and "openssl CVE fix" in patch_input
 
     approve(lifecycle_id, kind="ami-patch")
     assert complete_current(deployment, lifecycle_id, "ami-patch") == "MARK_FOR_PRODUCTION_PATCH"

@@ -18,7 +18,7 @@ from lambdas.domain.lookup import rank
 from lambdas.domain.semver import Version
 from lambdas.domain.events import EventName, LifecycleType
 from lambdas.domain.requests import CreateLifecycleRequest, CreatePatchRequest, UpdateLifecycleRequest
-from tests.support.aws import API_KEY_VALUES, drain_notifications, executions
+from tests.support.aws import API_KEY_VALUES, drain_notifications, executions, new_ami
 from tests.support.calls import call_api, call_receiver
 from tests.support.flow import (
     complete_current,
@@ -259,7 +259,7 @@ def test_garbage_collector_counts_days_and_spares_other_deployments(deployment, 
     from lambdas.orchestrator.factory import get_orchestrator
 
     ec2 = boto3.client("ec2")
-    image = ec2.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
+    image = new_ami()
 
     def launch(deployment_tag):
         return ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, TagSpecifications=[{

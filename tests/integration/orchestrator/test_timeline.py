@@ -36,7 +36,7 @@ def test_operator_gets_a_short_lived_link_that_carries_no_key(deployment):
 
 
 def test_page_is_self_contained_escaped_and_locked_down_by_csp(deployment):
-    body = create_body(product="<script>alert(1)</script>")
+    body = create_body(product_name="<script>alert(1)</script>")
     lifecycle_id = call_api("POST", "/ami-creation/lifecycles", body=body).json()["lifecycle_id"]
     page = _open(_link(lifecycle_id).json()["path"])
     assert page.status == 200 and page.headers["content-type"].startswith("text/html")
