@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.components import OPENSSL_PATCH as PATCH_COMPONENT
+
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = str(REPO / ".venv" / "bin" / "python") if (REPO / ".venv" / "bin" / "python").exists() else sys.executable
 STEP_TIMEOUT = 120  # seconds, any one command
@@ -29,26 +31,6 @@ TAG = "main"
 
 pytestmark = pytest.mark.slow
 
-PATCH_COMPONENT = """\
-name: e2e-openssl-update
-description: Update openssl (end-to-end test of the local cloud)
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
-      - name: UpdateOpenssl
-        action: ExecuteBash
-        inputs:
-          commands:
-            - dnf -y update openssl
-  - name: validate
-    steps:
-      - name: OpensslPresent
-        action: ExecuteBash
-        inputs:
-          commands:
-            - openssl version
-"""
 
 
 class Cloud:

@@ -8,19 +8,11 @@ from pathlib import Path
 import boto3
 
 from tests.support.aws import API_KEY_IDS, executions
-from tests.support.flow import complete_current as advance, production_lifecycle as production, status
+from tests.support.components import OPENSSL_PATCH as COMPONENT
+from tests.support.flow import complete_current as advance
+from tests.support.flow import production_lifecycle as production
+from tests.support.flow import status
 
-COMPONENT = """\
-name: openssl-update
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
-      - name: UpdateOpenssl
-        action: ExecuteBash
-        inputs:
-          commands: ["dnf -y update openssl"]
-"""
 CREATE = ["--mode", "BATCH", "--operation", "AMI_CREATE", "--stackTag", "main", "--owner", "ownername",
           "--productVer", "1.0.0", "--productName", "My Product Name", "--notifications", "EMAIL::user@domain.com"]
 

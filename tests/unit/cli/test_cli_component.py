@@ -8,27 +8,8 @@ import pytest
 
 from cli.ami_cli.component import document_problem, load_component
 from cli.ami_cli.errors import UsageError
+from tests.support.components import OPENSSL_PATCH as VALID
 
-VALID = """\
-name: openssl-update
-description: Update openssl
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
-      - name: UpdateOpenssl
-        action: ExecuteBash
-        inputs:
-          commands: ["dnf -y update openssl"]
-      - name: RebootAfter
-        action: Reboot
-  - name: validate
-    steps:
-      - name: Check
-        action: ExecuteBash
-        inputs:
-          commands: ["openssl version"]
-"""
 COMPONENTS = Path(__file__).resolve().parents[3] / "components"
 
 
