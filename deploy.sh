@@ -117,21 +117,28 @@ run_local() {
   exit 3
 }
 
-deploy_main() {
-  local yes=false inspector=ask arg
-  for arg in "$@"; do [ "$arg" != --local ] || run_local "$@"; done
-  TAG="" REGION=""
+# Shared by deploy.sh and destroy.sh: sets TAG, REGION, YES and INSPECTOR from the arguments.
+parse_args() {  # parse_args USAGE_FUNCTION INSPECTOR_FLAG INSPECTOR_VALUE ARGS...
+  local usage=$1 inspector_flag=$2 inspector_value=$3
+  shift 3
+  TAG="" REGION="" YES=false INSPECTOR=ask
   while [ $# -gt 0 ]; do
     case "$1" in
       --stack-tag) [ $# -ge 2 ] || die "--stack-tag needs a value"; TAG="$2"; shift ;;
       --region) [ $# -ge 2 ] || die "--region needs a value"; REGION="$2"; shift ;;
-      --yes|-y) yes=true ;;
-      --no-inspector) inspector=skip ;;
-      --help|-h) deploy_usage; exit 0 ;;
-      *) deploy_usage >&2; die "unknown argument: $1" ;;
+      --yes|-y) YES=true ;;
+      "$inspector_flag") INSPECTOR=$inspector_value ;;
+      --help|-h) "$usage"; exit 0 ;;
+      *) "$usage" >&2; die "unknown argument: $1" ;;
     esac
     shift
   done
+}
+
+deploy_main() {
+  local arg
+  for arg in "$@"; do [ "$arg" != --local ] || run_local "$@"; done
+  parse_args deploy_usage --no-inspector skip "$@"
 
   ensure_tooling
   require_aws
@@ -140,11 +147,11 @@ deploy_main() {
 
   # The vulnerability-scan workflow needs Amazon Inspector's EC2 scanning (billed per instance
   # scanned; new accounts get a 15-day free trial).
-  if [ "$inspector" = ask ]; then
+  if [ "$INSPECTOR" = ask ]; then
     local status; status="$(inspector_ec2_status)"
     if [ "$status" = ENABLED ] || [ "$status" = ENABLING ]; then
       echo "Amazon Inspector EC2 scanning: $status"
-    elif $yes || confirm "Enable Amazon Inspector EC2 scanning in $ACCOUNT/$REGION (billed per scanned instance; 15-day free trial for new accounts)?"; then
+    elif $YES || confirm "Enable Amazon Inspector EC2 scanning in $ACCOUNT/$REGION (billed per scanned instance; 15-day free trial for new accounts)?"; then
       set_inspector_ec2 enable
       echo "Amazon Inspector EC2 scanning enabled"
     else
@@ -153,7 +160,7 @@ deploy_main() {
   fi
 
   local approval=()
-  if $yes || confirm "Deploy stack tag '$TAG' to $ACCOUNT/$REGION now, including its IAM roles and policies?"; then
+  if $YES || confirm "Deploy stack tag '$TAG' to $ACCOUNT/$REGION now, including its IAM roles and policies?"; then
     approval=(--require-approval never)
   elif [ -t 0 ]; then
     echo "nothing deployed"; exit 1

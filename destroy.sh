@@ -24,39 +24,27 @@ EOF
 }
 
 destroy_main() {
-  local yes=false inspector=ask
-  TAG="" REGION=""
-  while [ $# -gt 0 ]; do
-    case "$1" in
-      --stack-tag) [ $# -ge 2 ] || die "--stack-tag needs a value"; TAG="$2"; shift ;;
-      --region) [ $# -ge 2 ] || die "--region needs a value"; REGION="$2"; shift ;;
-      --yes|-y) yes=true ;;
-      --keep-inspector) inspector=keep ;;
-      --help|-h) destroy_usage; exit 0 ;;
-      *) destroy_usage >&2; die "unknown argument: $1" ;;
-    esac
-    shift
-  done
+  parse_args destroy_usage --keep-inspector keep "$@"
 
   ensure_tooling
   require_aws
   resolve_stack_tag
 
   # Both questions first, so nothing waits for an answer after the (long) destroy.
-  if [ "$inspector" = ask ]; then
+  if [ "$INSPECTOR" = ask ]; then
     local status; status="$(inspector_ec2_status)"
     if [ "$status" = DISABLED ]; then
-      inspector=keep
-    elif $yes || confirm "Disable Amazon Inspector EC2 scanning in $ACCOUNT/$REGION after the destroy (status: $status)? Say no if other deployments use it."; then
-      inspector=disable
+      INSPECTOR=keep
+    elif $YES || confirm "Disable Amazon Inspector EC2 scanning in $ACCOUNT/$REGION after the destroy (status: $status)? Say no if other deployments use it."; then
+      INSPECTOR=disable
     fi
   fi
-  if ! $yes && ! confirm "Destroy stack tag '$TAG' in $ACCOUNT/$REGION?"; then
+  if ! $YES && ! confirm "Destroy stack tag '$TAG' in $ACCOUNT/$REGION?"; then
     echo "nothing destroyed"; exit 1
   fi
 
   (cd "$ROOT" && node_modules/.bin/cdk destroy --all -c "stackTag=$TAG" --no-notices --force)
-  if [ "$inspector" = disable ]; then
+  if [ "$INSPECTOR" = disable ]; then
     set_inspector_ec2 disable
     echo "Amazon Inspector EC2 scanning disabled"
   fi
