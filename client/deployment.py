@@ -94,6 +94,8 @@ class Profile:
     lookup_table: str | None = None
     patch_bucket: str | None = None
     keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # The local endpoint's administrator credentials (it enforces IAM like AWS).
+    aws_credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 def profile_path(env: Mapping[str, str] = os.environ) -> Path | None:
@@ -115,6 +117,10 @@ def load_profile(path: Path) -> Profile:
     keys = data.get("keys") or {}
     if not isinstance(keys, dict) or not all(isinstance(value, str) for value in keys.values()):
         raise DeploymentError(f"the local cloud profile {path}: 'keys' must map role names to strings")
+    credentials = data.get("aws_credentials") or {}
+    if not isinstance(credentials, dict) or set(credentials) - {"aws_access_key_id", "aws_secret_access_key"}:
+        raise DeploymentError(
+            f"the local cloud profile {path}: 'aws_credentials' must hold aws_access_key_id and aws_secret_access_key")
 
     def text(name: str) -> str | None:
         value = data.get(name)
@@ -131,6 +137,7 @@ def load_profile(path: Path) -> Profile:
         lookup_table=text("lookup_table"),
         patch_bucket=text("patch_bucket"),
         keys=dict(keys),
+        aws_credentials={k: str(v) for k, v in credentials.items()},
     )
 
 
@@ -226,9 +233,10 @@ class Deployment:
         config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
         session = boto3.session.Session()
         extra: dict[str, Any] = {}
-        if self.aws_endpoint_url and session.get_credentials() is None and is_loopback_url(self.aws_endpoint_url):
-            # A local cloud accepts any credentials; do not make users configure fake ones.
-            extra = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+        if self.aws_endpoint_url and self.profile and self.profile.aws_credentials and is_loopback_url(self.aws_endpoint_url):
+            # The local cloud enforces IAM: its profile carries the administrator's credentials, and
+            # the user's own AWS credentials (for real accounts) mean nothing there.
+            extra = dict(self.profile.aws_credentials)
         return session.client(
             service, region_name=self.region, endpoint_url=self.aws_endpoint_url, config=config, **extra
         )

@@ -14,6 +14,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import secrets
+import string
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +27,15 @@ from local.events import EventRouter
 from local.fakes.image_builder import ImageBuilderFake
 
 _SUB = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+def generated_secret(props: dict[str, Any]) -> str:
+    spec = props.get("GenerateSecretString") or {}
+    alphabet = string.ascii_letters + string.digits
+    if not spec.get("ExcludePunctuation", False):
+        alphabet += "!#$%&()*+,-.:;<=>?@[]^_{|}~"
+    return "".join(secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32))))
+
 
 
 class TemplateError(RuntimeError):
@@ -44,6 +55,7 @@ class LocalDeployer:
         self.region, self.account = region, account
         self.router, self.image_builder = router, image_builder
         self.exports: dict[str, Any] = {}
+        self.secret_values: dict[str, str] = {}  # secret ARN -> value (never logged)
         self.outputs: dict[str, dict[str, Any]] = {}  # stack name -> output name -> value
         self._zip = _placeholder_zip()
         self._creators: dict[str, Callable[[str, dict[str, Any]], tuple[Any, dict[str, Any]]]] = {
@@ -54,7 +66,10 @@ class LocalDeployer:
             "AWS::DynamoDB::Table": self._table,
             "AWS::IAM::Role": self._role,
             "AWS::IAM::InstanceProfile": self._instance_profile,
+            "AWS::IAM::Policy": self._policy,
+            "AWS::IAM::ManagedPolicy": self._managed_policy,
             "AWS::Lambda::Function": self._function,
+            "AWS::SecretsManager::Secret": self._secret,
             "AWS::StepFunctions::StateMachine": self._state_machine,
             "AWS::Events::Rule": self._rule,
             "AWS::EC2::VPC": self._vpc,
@@ -234,10 +249,42 @@ class LocalDeployer:
         arn = self._client("dynamodb").create_table(**args)["TableDescription"]["TableArn"]
         return name, {"Arn": arn}
 
+    def _secret(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        value = props.get("SecretString") or generated_secret(props)
+        arn = self._client("secretsmanager").create_secret(
+            Name=self._name(lid, props, "Name"), SecretString=value, Description=props.get("Description", "")
+        )["ARN"]
+        self.secret_values[arn] = value
+        return arn, {"Id": arn}
+
     def _role(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         name = self._name(lid, props, "RoleName")[:64]
-        role = self._client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]))["Role"]
+        iam = self._client("iam")
+        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]))["Role"]
+        for policy in props.get("Policies", []):
+            iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(policy["PolicyDocument"]))
+        for arn in props.get("ManagedPolicyArns", []):
+            # AWS managed policies (logs for Lambda, SSM for instances) grant nothing the local cloud's
+            # callers use, and moto does not load them; customer managed ones are attached.
+            if not str(arn).startswith("arn:aws:iam::aws:"):
+                iam.attach_role_policy(RoleName=name, PolicyArn=arn)
         return name, {"Arn": role["Arn"], "RoleId": role["RoleId"]}
+
+    def _policy(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """Inline policies: what the local endpoint checks each role's calls against."""
+        iam = self._client("iam")
+        name = props.get("PolicyName") or lid
+        for role in props.get("Roles", []):
+            iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(props["PolicyDocument"]))
+        return name, {}
+
+    def _managed_policy(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        iam = self._client("iam")
+        arn = iam.create_policy(PolicyName=props.get("ManagedPolicyName") or f"{self._stack_name}-{lid}"[:128],
+                                PolicyDocument=json.dumps(props["PolicyDocument"]))["Policy"]["Arn"]
+        for role in props.get("Roles", []):
+            iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+        return arn, {"PolicyArn": arn}
 
     def _instance_profile(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         name = self._name(lid, props, "InstanceProfileName")

@@ -19,7 +19,10 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from lambdas.adapters.aws import reset_clients
 from local.cfn import LocalDeployer
+from local.endpoint.endpoint import LocalEndpoint
+from local.endpoint.sessions import RoleSessions, restore_state_machine_clients, sign_state_machine_calls_with_their_role
 from local.events import EventRouter
 from local.fakes import FakeAws
 from local.fakes.ec2_images import Ec2ImagesFake
@@ -45,26 +48,33 @@ class LocalCloud:
         self.ec2_images = Ec2ImagesFake(scale=self.scale, region=region)
         self.inspector = InspectorFake(scale=self.scale, region=region, account=account)
         self.ssm = SsmCommandsFake(scale=self.scale, region=region)
-        self.runtime = InProcessLambdaRuntime(region=region)
+        self.sessions = RoleSessions(region)
+        self.runtime = InProcessLambdaRuntime(region=region, sessions=self.sessions)
         self.fakes = FakeAws()
+        self.endpoint = LocalEndpoint(account=account, fakes=self.fakes, unknown_keys_are_admin=mock)
         self.deployer = LocalDeployer(region=region, account=account, router=self.router, image_builder=self.image_builder)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}}) if mock else None
 
     def __enter__(self) -> LocalCloud:
         if self._mock is not None:
             self._mock.start()
+            self.endpoint.install_in_process()
         self.scale.install()
         self.runtime.install()
+        sign_state_machine_calls_with_their_role(self.sessions)
         for fake in (self.image_builder, self.ec2_images, self.inspector, self.ssm):
             fake.install(self.fakes)
-        self.fakes.install()
+        reset_clients()  # cached clients predate the endpoint's hooks
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.image_builder.stop()
-        self.fakes.uninstall()
+        self.endpoint.uninstall()
+        restore_state_machine_clients()
+        self.sessions.forget()
         self.runtime.uninstall()
         self.scale.uninstall()
+        reset_clients()
         if self._mock is not None:
             self._mock.stop()
 

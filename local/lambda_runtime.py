@@ -57,9 +57,13 @@ class Invocation:
 
 
 class InProcessLambdaRuntime:
-    def __init__(self, *, region: str, base_environment: dict[str, str] | None = None) -> None:
+    def __init__(self, *, region: str, base_environment: dict[str, str] | None = None, sessions: Any = None) -> None:
+        """`sessions` (local.endpoint.sessions.RoleSessions): each function then runs with temporary
+        credentials of its own execution role, as on AWS, and the local endpoint checks every call
+        it makes against that role's policies."""
         self.region = region
         self.base_environment = base_environment or {}
+        self.sessions = sessions
         self.invocations: list[Invocation] = []
         self._lock = threading.RLock()
         self._original: Callable[..., Any] | None = None
@@ -112,6 +116,7 @@ class InProcessLambdaRuntime:
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+            **(self.sessions.environment(function.role, function.function_name) if self.sessions else {}),
         }
         # Only the function's own variables are swapped in and out, and none is ever deleted: other
         # threads (moto's executions, the caller) iterate os.environ, and a key deleted under an

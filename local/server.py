@@ -177,14 +177,6 @@ def synthesize(outdir: Path, stack_tag: str | None = None, timeout: float = 300)
 # ----- deployment --------------------------------------------------------------------------------------
 
 
-def _generated_secret(props: dict[str, Any]) -> str:
-    spec = props.get("GenerateSecretString") or {}
-    alphabet = string.ascii_letters + string.digits
-    if not spec.get("ExcludePunctuation", False):
-        alphabet += "!#$%&()*+,-.:;<=>?@[]^_{|}~"
-    return "".join(secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32))))
-
-
 @dataclass(frozen=True)
 class EventSourceMapping:
     queue_arn: str
@@ -193,31 +185,21 @@ class EventSourceMapping:
 
 
 def _server_deployer_class() -> type:
-    from local.cfn import LocalDeployer
+    from local.cfn import LocalDeployer, generated_secret
 
     class ServerDeployer(LocalDeployer):
         """LocalDeployer + what the long-running local cloud needs (see the module docstring)."""
 
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
-            self.secret_values: dict[str, str] = {}  # secret ARN -> value (never logged)
             self.api_keys: dict[str, str] = {}  # key id -> key value (never logged)
             self.event_source_mappings: list[EventSourceMapping] = []
             self.schedules: list[tuple[str, list[str]]] = []  # (rate expression, target function ARNs)
             self.queues: dict[str, dict[str, Any]] = {}  # queue ARN -> url, visibility timeout
             self._creators.update({
-                "AWS::SecretsManager::Secret": self._secret,
                 "AWS::ApiGateway::ApiKey": self._api_key,
                 "AWS::Lambda::EventSourceMapping": self._event_source_mapping,
             })
-
-        def _secret(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-            value = props.get("SecretString") or _generated_secret(props)
-            arn = self._client("secretsmanager").create_secret(
-                Name=self._name(lid, props, "Name"), SecretString=value, Description=props.get("Description", "")
-            )["ARN"]
-            self.secret_values[arn] = value
-            return arn, {"Id": arn}
 
         def _api_key(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
             value = str(props.get("Value") or "")
@@ -225,7 +207,7 @@ def _server_deployer_class() -> type:
             if found:
                 value = self.secret_values[found.group(1)]
             if not value:
-                value = _generated_secret({"GenerateSecretString": {"ExcludePunctuation": True, "PasswordLength": 40}})
+                value = generated_secret({"GenerateSecretString": {"ExcludePunctuation": True, "PasswordLength": 40}})
             key_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(10))
             self.api_keys[key_id] = value
             return key_id, {"APIKeyId": key_id}
@@ -265,6 +247,24 @@ def _rate_seconds(expression: str) -> float | None:
 
 
 # ----- moto patches for a long-running server ----------------------------------------------------------
+
+
+def _endpoint_server(endpoint: Any) -> Any:
+    """moto's threaded server with the local endpoint (IAM, fakes) in front of its WSGI application."""
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    from local.endpoint.endpoint import wsgi_middleware
+
+    class EndpointServer(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = wsgi_middleware(DomainDispatcherApplication(create_backend_app), endpoint)
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return EndpointServer(ip_address="127.0.0.1", port=0, verbose=False)
 
 
 def _serialize_dynamodb_writes() -> None:
@@ -357,8 +357,9 @@ class LocalCloudServer:
         self.paths.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._write_status("starting")
         templates = synthesize(self.paths.assembly, self.stack_tag)
+        self._create_cloud()
         self._start_moto()
-        self._install_cloud()
+        self._enter_cloud()
         self._deploy(templates)
         self._start_notifications()
         self._start_event_delivery()
@@ -375,16 +376,19 @@ class LocalCloudServer:
 
     def _start_moto(self) -> None:
         import requests
-        from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-        for name in [n for n in os.environ if n.startswith(("AWS_ENDPOINT_URL", "AWS_PROFILE"))]:
+        from local.credentials import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY
+
+        for name in [n for n in os.environ if n.startswith(("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"))]:
             del os.environ[name]
+        # This process's own clients (deployer, event sources, scheduler) act as the administrator;
+        # each function gets its role's credentials for the time of its invocation.
         os.environ.update({
-            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
+            "AWS_ACCESS_KEY_ID": ADMIN_ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": ADMIN_SECRET_ACCESS_KEY,
             "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
         })
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto = _endpoint_server(self.cloud.endpoint)
         self.moto.start()
         host, port = self.moto.get_host_and_port()
         self.aws_endpoint_url = f"http://{host}:{port}"
@@ -398,7 +402,7 @@ class LocalCloudServer:
         _loopback_only_http_delivery()
         LOGGER.info("moto server on %s", self.aws_endpoint_url)
 
-    def _install_cloud(self) -> None:
+    def _create_cloud(self) -> None:
         from local.cloud import LocalCloud
 
         cloud = LocalCloud(region=REGION, account=ACCOUNT, time_factor=self.time_factor, mock=False)
@@ -407,8 +411,10 @@ class LocalCloudServer:
         )
         # EventBridge delivers asynchronously: queue the events for the delivery thread.
         cloud.image_builder.emit = self._events.put
-        cloud.__enter__()
         self.cloud = cloud
+
+    def _enter_cloud(self) -> None:
+        self.cloud.__enter__()
 
     def _deploy(self, templates: dict[str, Path]) -> None:
         core = next(name for name in templates if name.startswith("AmiLifecycle-"))
@@ -465,10 +471,14 @@ class LocalCloudServer:
 
     def _start_event_sources(self) -> None:
         deployer = self.cloud.deployer
+        lambda_ = self.cloud.client("lambda")
         for mapping in deployer.event_source_mappings:
             queue = deployer.queues[mapping.queue_arn]
+            # Lambda's event source polls the queue with the function's execution role.
+            role = lambda_.get_function_configuration(FunctionName=mapping.function)["Role"]
+            sqs = self.cloud.sessions.client(role, "sqs", REGION)
             self._thread(f"esm-{mapping.queue_arn.rsplit(':', 1)[1]}", self._poll_queue, mapping, queue,
-                         self.cloud.client("sqs"), self._lambda())
+                         sqs, self._lambda())
 
     def _poll_queue(self, mapping: EventSourceMapping, queue: dict[str, Any], sqs: Any, lambda_: Any) -> None:
         """One round of the SQS event source: receive a batch, invoke, delete what succeeded."""
@@ -677,6 +687,8 @@ class LocalCloudServer:
     # ----- files --------------------------------------------------------------------------------------
 
     def _write_profile(self) -> None:
+        from local.credentials import admin_credentials
+
         self.profile = {
             "endpoint": self.gateway.url,
             "aws_endpoint_url": self.aws_endpoint_url,
@@ -687,6 +699,8 @@ class LocalCloudServer:
             "lookup_table": self.lookup_table,
             "patch_bucket": self.patch_bucket,
             "lifecycle_table": self.lifecycle_table,
+            # Administrator credentials of the local endpoint (IAM is enforced for everyone else).
+            "aws_credentials": admin_credentials(),
             "notifications_log": str(self.paths.notifications),
             "pid": os.getpid(),
         }

@@ -7,6 +7,7 @@ its moto server without code changes.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -20,17 +21,31 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeou
 _SERVICE_CONFIG = {"s3": _CONFIG.merge(Config(signature_version="s3v4"))}
 
 
-@cache
 def client(service: str) -> Any:
+    return _client(service, _credentials_in_use())
+
+
+def dynamodb_resource() -> Any:
+    return _dynamodb_resource(_credentials_in_use())
+
+
+def _credentials_in_use() -> str:
+    # On Lambda the execution role's credentials are fixed for the process; the local cloud runs
+    # every function in one process and swaps them per invocation, so clients are kept per key.
+    return os.environ.get("AWS_ACCESS_KEY_ID", "")
+
+
+@cache
+def _client(service: str, _access_key_id: str) -> Any:
     return boto3.session.Session().client(service, config=_SERVICE_CONFIG.get(service, _CONFIG))
 
 
 @cache
-def dynamodb_resource() -> Any:
+def _dynamodb_resource(_access_key_id: str) -> Any:
     return boto3.session.Session().resource("dynamodb", config=_CONFIG)
 
 
 def reset_clients() -> None:
     """Forget cached clients (tests switch moto backends and credentials between cases)."""
-    client.cache_clear()
-    dynamodb_resource.cache_clear()
+    _client.cache_clear()
+    _dynamodb_resource.cache_clear()

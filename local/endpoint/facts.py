@@ -1,0 +1,55 @@
+"""What the authorization of a request needs to know about existing resources (their tags, owners,
+roles), read from moto's in-process backends: a lookup must not itself be a signed request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Facts:
+    def __init__(self, account: str) -> None:
+        self.account = account
+
+    def _ec2(self, region: str) -> Any:
+        from moto.ec2.models import ec2_backends
+
+        return ec2_backends[self.account][region]
+
+    def ec2_tags(self, region: str, resource_id: str) -> dict[str, str]:
+        return dict(self._ec2(region).tags.get(resource_id, {}))
+
+    def image_owner(self, region: str, image_id: str) -> str | None:
+        image = self._ec2(region).amis.get(image_id)
+        if image is None:
+            return None
+        # Amazon's public images are owned by the alias "amazon" for ec2:Owner.
+        return "amazon" if getattr(image, "owner_alias", None) == "amazon" else str(image.owner_id)
+
+    def profile_roles(self, profile: dict[str, Any]) -> list[str]:
+        from moto.iam.models import iam_backends
+
+        backend = iam_backends[self.account]["aws"]
+        name = profile.get("Name") or str(profile.get("Arn", "")).rsplit("/", 1)[-1]
+        try:
+            return [role.arn for role in backend.get_instance_profile(name).roles]
+        except Exception:  # noqa: BLE001 - an unknown profile: EC2 itself refuses the launch
+            return []
+
+    def secret_arn(self, region: str, secret_id: str) -> str:
+        if secret_id.startswith("arn:"):
+            return secret_id
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        backend = secretsmanager_backends[self.account][region]
+        for secret in backend.secrets.values():
+            if getattr(secret, "name", None) == secret_id:
+                return str(secret.arn)
+        return f"arn:aws:secretsmanager:{region}:{self.account}:secret:{secret_id}"
+
+    def role_trust_policy(self, role_arn: str) -> str | None:
+        from moto.iam.models import iam_backends
+
+        try:
+            return str(iam_backends[self.account]["aws"].get_role_by_arn(role_arn).assume_role_policy_document)
+        except Exception:  # noqa: BLE001 - unknown role
+            return None
