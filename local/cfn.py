@@ -76,6 +76,8 @@ class LocalDeployer:
             "AWS::EC2::Subnet": self._subnet,
             "AWS::EC2::SecurityGroup": self._security_group,
             "AWS::ImageBuilder::ImagePipeline": self._image_pipeline,
+            "AWS::ImageBuilder::InfrastructureConfiguration": self._infrastructure_configuration,
+            "AWS::ImageBuilder::DistributionConfiguration": self._distribution_configuration,
         }
 
     # ---- public
@@ -337,6 +339,16 @@ class LocalDeployer:
             kwargs["VpcId"] = props["VpcId"]
         group_id = self._client("ec2").create_security_group(**kwargs)["GroupId"]
         return group_id, {"GroupId": group_id}
+
+    def _infrastructure_configuration(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        name = props.get("Name") or lid
+        arn = self.image_builder.add_infrastructure_configuration(name)
+        return arn, {"Arn": arn, "Name": name}
+
+    def _distribution_configuration(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        name = props.get("Name") or lid
+        arn = self.image_builder.add_distribution_configuration(name)
+        return arn, {"Arn": arn, "Name": name}
 
     def _image_pipeline(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         arn = self.image_builder.add_pipeline(props.get("Name") or lid)

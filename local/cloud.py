@@ -47,7 +47,7 @@ class LocalCloud:
         self.image_builder = ImageBuilderFake(scale=self.scale, region=region, account=account, emit=self.router.put_event)
         self.ec2_images = Ec2ImagesFake(scale=self.scale, region=region)
         self.inspector = InspectorFake(scale=self.scale, region=region, account=account)
-        self.ssm = SsmCommandsFake(scale=self.scale, region=region)
+        self.ssm = SsmCommandsFake(scale=self.scale, region=region, account=account)
         self.sessions = RoleSessions(region)
         self.runtime = InProcessLambdaRuntime(region=region, sessions=self.sessions)
         self.fakes = FakeAws()

@@ -19,6 +19,34 @@ from lambdas.adapters.aws import client
 from lambdas.domain.contracts import SEVERITIES
 
 
+# Documented remedies for an account/Region whose EC2 scanning is off (see deploy.sh).
+ENABLE_HINT = "run `bash deploy.sh` (it offers to enable it) or `aws inspector2 enable --resource-types EC2 --region {region}`"
+
+
+def ec2_scanning() -> dict[str, str]:
+    """This account's EC2 scanning status in this Region (ENABLED, ENABLING, DISABLED, DISABLING,
+    SUSPENDED, SUSPENDING), from BatchGetAccountStatus."""
+    inspector = client("inspector2")
+    accounts = inspector.batch_get_account_status().get("accounts", [])
+    if not accounts:
+        return {"status": "UNKNOWN", "account": "", "region": inspector.meta.region_name}
+    ec2 = accounts[0].get("resourceState", {}).get("ec2", {})
+    return {"status": ec2.get("status", "UNKNOWN"), "account": accounts[0].get("accountId", ""), "region": inspector.meta.region_name}
+
+
+def ec2_scanning_blocker() -> str | None:
+    """Why Inspector will never scan an EC2 instance here, or None while it does or is being enabled."""
+    scanning = ec2_scanning()
+    if scanning["status"] in ("ENABLED", "ENABLING"):
+        return None
+    return (
+        f"Amazon Inspector EC2 scanning is not enabled in account {scanning['account']} / {scanning['region']} "
+        f"(status {scanning['status']}), so the instance will never be scanned; to enable it, "
+        + ENABLE_HINT.format(region=scanning["region"])
+        + ", then retry the event."
+    )
+
+
 def _resource_filter(instance_id: str) -> dict[str, Any]:
     return {"resourceId": [{"comparison": "EQUALS", "value": instance_id}]}
 

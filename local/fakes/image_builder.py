@@ -1,13 +1,20 @@
 """EC2 Image Builder, faked: components, recipes, pipelines and images that build over simulated time.
 
 A started build moves PENDING -> BUILDING -> TESTING -> DISTRIBUTING over `build_minutes` of simulated
-time, then ends AVAILABLE with a real AMI registered in moto's EC2 (or FAILED when a failure was
-injected). Each state change is emitted as the EventBridge event "EC2 Image Builder Image State
-Change" to `emit` (the local event router), as AWS does.
+time, then ends AVAILABLE with a real AMI registered in moto's EC2 (or FAILED, with state.reason and
+state.failureContext, when a failure was injected). Each state change is emitted as the EventBridge
+event "EC2 Image Builder Image State Change" to `emit` (the local event router), as AWS does.
+
+Refusals modelled on the Image Builder API reference (CreateComponent, CreateImageRecipe,
+CreateImagePipeline, ImageState): a component or recipe name+version that already exists
+(ResourceAlreadyExistsException), and a parent image, component, recipe, infrastructure or
+distribution configuration that does not exist (InvalidParameterValueException). Configurations
+defined by the template are registered by the deployer (`add_infrastructure_configuration`, ...).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -15,12 +22,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
+from botocore.exceptions import ClientError
 
+from local.credentials import admin_client
 from local.fakes.hooks import FakeAws, FakeError
 from local.time_scale import TimeScale
 
 _STAGES = (("BUILDING", 0.0), ("TESTING", 0.7), ("DISTRIBUTING", 0.9))
+# Trailing wildcard nodes of a semantic-version ARN ("image/name/1.x.x", "image/name/x.x.x").
+_WILDCARD_TAIL = re.compile(r"[/.]x(?:[./].*)?$")
 
 
 @dataclass
@@ -31,6 +41,7 @@ class _Image:
     started: float
     status: str = "PENDING"
     reason: str | None = None
+    failure_context: dict[str, Any] | None = None
     amis: list[dict[str, Any]] = field(default_factory=list)
     timer: threading.Timer | None = None
 
@@ -50,6 +61,8 @@ class ImageBuilderFake:
         self.components: dict[str, dict[str, Any]] = {}
         self.recipes: dict[str, dict[str, Any]] = {}
         self.pipelines: dict[str, dict[str, Any]] = {}
+        self.infrastructure_configurations: dict[str, dict[str, Any]] = {}
+        self.distribution_configurations: dict[str, dict[str, Any]] = {}
         self.images: dict[str, _Image] = {}
         self._failures: list[str] = []
         self._tokens: dict[str, str] = {}
@@ -66,6 +79,19 @@ class ImageBuilderFake:
         """Register a pipeline defined by the template (CloudFormation does not reach the fake)."""
         arn = self._arn("image-pipeline", name)
         self.pipelines[arn] = {"arn": arn, "name": name, "imageRecipeArn": recipe_arn or self._arn("image-recipe", name, "1.0.0")}
+        return arn
+
+    def add_infrastructure_configuration(self, name: str) -> str:
+        """Register an infrastructure configuration defined by the template; returns its ARN
+        (CreateImagePipeline refuses every other one)."""
+        arn = self._arn("infrastructure-configuration", name)
+        self.infrastructure_configurations[arn] = {"arn": arn, "name": name}
+        return arn
+
+    def add_distribution_configuration(self, name: str) -> str:
+        """Register a distribution configuration defined by the template; returns its ARN."""
+        arn = self._arn("distribution-configuration", name)
+        self.distribution_configurations[arn] = {"arn": arn, "name": name}
         return arn
 
     def stop(self) -> None:
@@ -124,6 +150,43 @@ class ImageBuilderFake:
     def _missing(arn: str) -> FakeError:
         return FakeError("ResourceNotFoundException", f"{arn} does not exist")
 
+    @staticmethod
+    def _invalid(parameter: str, problem: str) -> FakeError:
+        # Image Builder's wording for a request value naming something unusable, e.g. "The value
+        # supplied for parameter 'instanceProfileName' is not valid. The provided instance profile
+        # does not exist." (Create* operations have no ResourceNotFoundException in the API reference).
+        return FakeError("InvalidParameterValueException", f"The value supplied for parameter '{parameter}' is not valid. {problem}")
+
+    @staticmethod
+    def _exists(kind: str, arn: str) -> FakeError:
+        return FakeError("ResourceAlreadyExistsException", f"The following resource '{kind}' already exists: '{arn}'.")
+
+    def _check_parent_image(self, parent: str) -> None:
+        """The four forms the API reference documents; the AMI / own image / parameter must exist."""
+        if parent.startswith("ami-"):
+            try:
+                found = admin_client("ec2", self.region).describe_images(ImageIds=[parent])["Images"]
+            except ClientError:
+                found = []
+            if not found:
+                raise self._invalid("parentImage", f"The AMI '{parent}' does not exist in {self.region}.")
+        elif parent.startswith("arn:"):
+            fields = parent.split(":", 5)
+            # AWS-managed images (owner "aws") exist in every Region; only this account's can be checked.
+            if len(fields) < 6 or fields[4] != "aws":
+                prefix = _WILDCARD_TAIL.sub("", parent)
+                matches = (i for i in self.images.values() if i.status == "AVAILABLE" and i.arn.startswith(prefix))
+                if not any(i.arn == prefix or i.arn[len(prefix)] in "/." for i in matches):
+                    raise self._invalid("parentImage", f"The image '{parent}' does not exist or is not AVAILABLE.")
+        elif parent.startswith("ssm:"):
+            try:
+                admin_client("ssm", self.region).get_parameter(Name=parent.removeprefix("ssm:"))
+            except ClientError:
+                raise self._invalid("parentImage", f"The parameter '{parent.removeprefix('ssm:')}' does not exist.") from None
+        else:
+            raise self._invalid("parentImage", "Use an AMI ID, an Image Builder image ARN or an 'ssm:' parameter "
+                                               "(Marketplace product IDs are not modelled locally).")
+
     # ---- components, recipes, pipelines
     def _create_component(self, p: dict[str, Any]) -> dict[str, Any]:
         def create() -> str:
@@ -131,7 +194,7 @@ class ImageBuilderFake:
                 raise FakeError("InvalidParameterException", "either uri or data is required")
             arn = self._arn("component", p["name"], p["semanticVersion"], "1")
             if arn in self.components:
-                raise FakeError("ResourceAlreadyExistsException", f"{arn} already exists")
+                raise self._exists("Component", arn)
             self.components[arn] = {"arn": arn, "name": p["name"], "version": p["semanticVersion"], "uri": p.get("uri")}
             return arn
 
@@ -143,10 +206,13 @@ class ImageBuilderFake:
 
     def _create_recipe(self, p: dict[str, Any]) -> dict[str, Any]:
         def create() -> str:
-            for component in p["components"]:
-                if component["componentArn"] not in self.components:
-                    raise self._missing(component["componentArn"])
             arn = self._arn("image-recipe", p["name"], p["semanticVersion"])
+            if arn in self.recipes:
+                raise self._exists("ImageRecipe", arn)
+            for n, component in enumerate(p["components"]):
+                if component["componentArn"] not in self.components:
+                    raise self._invalid(f"components[{n}].componentArn", f"The component '{component['componentArn']}' does not exist.")
+            self._check_parent_image(p["parentImage"])
             self.recipes[arn] = {"arn": arn, "name": p["name"], "parentImage": p["parentImage"], "components": p["components"]}
             return arn
 
@@ -154,9 +220,18 @@ class ImageBuilderFake:
 
     def _create_pipeline(self, p: dict[str, Any]) -> dict[str, Any]:
         def create() -> str:
-            if p["imageRecipeArn"] not in self.recipes:
-                raise self._missing(p["imageRecipeArn"])
             arn = self._arn("image-pipeline", p["name"])
+            if arn in self.pipelines:
+                raise self._exists("ImagePipeline", arn)
+            references = (
+                ("imageRecipeArn", self.recipes, "image recipe"),
+                ("infrastructureConfigurationArn", self.infrastructure_configurations, "infrastructure configuration"),
+                ("distributionConfigurationArn", self.distribution_configurations, "distribution configuration"),
+            )
+            for parameter, store, what in references:
+                value = p.get(parameter)
+                if (value or parameter != "distributionConfigurationArn") and value not in store:
+                    raise self._invalid(parameter, f"The {what} '{value}' does not exist.")
             self.pipelines[arn] = {"arn": arn, "name": p["name"], "imageRecipeArn": p["imageRecipeArn"]}
             return arn
 
@@ -230,6 +305,9 @@ class ImageBuilderFake:
             failure = self._failures.pop(0) if self._failures else None
             if failure is None:
                 image.amis = [self._register_ami(image)]
+            else:
+                # ImageState.failureContext: set only for FAILED; the stage and what failed.
+                image.failure_context = {"imageStatus": "BUILDING", "componentFailure": {"errorMessage": failure}}
         if failure is None:
             self._set_status(image, "AVAILABLE")
         else:
@@ -237,7 +315,7 @@ class ImageBuilderFake:
 
     def _register_ami(self, image: _Image) -> dict[str, Any]:
         name = f"{image.arn.split('/')[1]}-{datetime.now(UTC):%Y%m%d%H%M%S%f}"
-        ec2 = boto3.client("ec2", region_name=self.region)
+        ec2 = admin_client("ec2", self.region)
         ami_id = ec2.register_image(
             Name=name,
             RootDeviceName="/dev/xvda",
@@ -255,11 +333,14 @@ class ImageBuilderFake:
             fraction = self.scale.elapsed(image.started) / (self.build_minutes * 60)
             status = [s for s, start in _STAGES if fraction >= start][-1]
         recipe = self.recipes.get(image.recipe_arn, {"arn": image.recipe_arn, "name": image.recipe_arn.split("/")[1], "components": []})
+        state: dict[str, Any] = {"status": status, **({"reason": image.reason} if image.reason else {})}
+        if status == "FAILED" and image.failure_context:
+            state["failureContext"] = image.failure_context
         return {
             "image": {
                 "arn": image.arn,
                 "name": image.arn.split("/")[1],
-                "state": {"status": status, **({"reason": image.reason} if image.reason else {})},
+                "state": state,
                 "imageRecipe": {"arn": recipe["arn"], "name": recipe["name"], "components": recipe.get("components", [])},
                 "sourcePipelineArn": image.pipeline_arn,
                 "outputResources": {"amis": image.amis},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import boto3
 
 from lambdas.domain.contracts import ScanOutputs, SmokeTestOutputs
@@ -76,3 +78,32 @@ def test_a_critical_finding_fails_the_gate(deployment: Deployment) -> None:
     assert outputs.findings["CRITICAL"] == 1 and outputs.findings["HIGH"] == 2 and not outputs.gate_passed
     assert "CRITICAL" in result.reason and outputs.gate == "CRITICAL>0 or HIGH>5"
     assert deployment.cloud.live_instances() == []
+
+
+def _ec2_scanning(status: str) -> None:
+    inspector = boto3.client("inspector2", region_name="us-east-1")
+    (inspector.enable if status == "ENABLED" else inspector.disable)(resourceTypes=["EC2"])
+    deadline = time.monotonic() + 5
+    while inspector.batch_get_account_status()["accounts"][0]["resourceState"]["ec2"]["status"] != status:
+        assert time.monotonic() < deadline, f"Inspector EC2 scanning never became {status}"
+        time.sleep(0.01)
+
+
+def test_scan_fails_at_once_with_the_remedy_when_inspector_ec2_scanning_is_disabled(deployment: Deployment) -> None:
+    _ec2_scanning("DISABLED")
+    try:
+        execution = deployment.run("vulnerability-scans", workflow_input("VULNERABILITY_SCANS_AMI_CREATE", ami_id=register_ami()))
+    finally:
+        _ec2_scanning("ENABLED")
+
+    result = one_result(deployment.messages("creation"))
+    assert execution["status"] == "SUCCEEDED" and result.status == "FAILED"
+    assert "Amazon Inspector EC2 scanning is not enabled in account 123456789012 / us-east-1" in result.reason
+    assert "bash deploy.sh" in result.reason and "aws inspector2 enable --resource-types EC2" in result.reason
+    outputs = result.typed_outputs()
+    assert isinstance(outputs, ScanOutputs) and not outputs.gate_passed and outputs.report_s3_uri is None
+    # One poll, not a wait until the poll bound; no report stored for a scan that never ran.
+    polls = [e for e in deployment.cloud.history(execution["executionArn"])
+             if e["type"] == "TaskStateEntered" and e["stateEnteredEventDetails"]["name"] == "Check scan"]
+    assert len(polls) == 1
+    assert deployment.messages("error") == [] and deployment.cloud.live_instances() == []
