@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--stack-tag", help="deployment tag to synthesize (default: cdk.json's stackTag)")
     parser.add_argument("--inject", action="append", default=[], choices=sorted(INJECTIONS), metavar="KIND",
                         help="make the next run of a step fail; with a running cloud, injects into it")
+    parser.add_argument("--no-inspector", action="store_true",
+                        help="leave Amazon Inspector EC2 scanning off, as `deploy.sh --no-inspector` does on AWS "
+                             "(vulnerability scans then end FAILED with the remedy)")
     parser.add_argument("--background", action="store_true", help="start detached and return once ready")
     parser.add_argument("--stop", action="store_true", help="stop the background local cloud")
     parser.add_argument("--status", action="store_true", help="is a local cloud running?")
@@ -124,6 +127,8 @@ def _start_background(args: argparse.Namespace, paths: StatePaths) -> int:
         command += ["--stack-tag", args.stack_tag]
     for kind in args.inject:
         command += ["--inject", kind]
+    if args.no_inspector:
+        command.append("--no-inspector")
     fd = os.open(paths.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     env = {**os.environ, "AMI_LC_PROFILE": str(paths.profile), "PYTHONUNBUFFERED": "1"}
     with os.fdopen(fd, "wb") as log:
@@ -210,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return serve(paths=paths, port=args.port, time_factor=args.time_factor, stack_tag=args.stack_tag,
-                 inject=args.inject)
+                 inject=args.inject, inspector=not args.no_inspector)
 
 
 if __name__ == "__main__":

@@ -51,8 +51,13 @@ def _placeholder_zip() -> bytes:
 
 
 class LocalDeployer:
-    def __init__(self, *, region: str, account: str, router: EventRouter, image_builder: ImageBuilderFake) -> None:
+    def __init__(self, *, region: str, account: str, router: EventRouter, image_builder: ImageBuilderFake,
+                 encryption: dict[str, str] | None = None) -> None:
+        """`encryption` receives resource ARN -> customer managed key ARN for what the template
+        encrypts with one (queues, topics, buckets, secrets): the local endpoint then requires the
+        key permissions AWS requires of their callers."""
         self.region, self.account = region, account
+        self.encryption = encryption if encryption is not None else {}
         self.router, self.image_builder = router, image_builder
         self.exports: dict[str, Any] = {}
         self.secret_values: dict[str, str] = {}  # secret ARN -> value (never logged)
@@ -222,6 +227,12 @@ class LocalDeployer:
         name = props.get(key) or f"{self._stack_name}-{logical_id}"[:63]
         return name.lower() if lower else name
 
+    def _encrypted(self, resource_arn: str, key: Any) -> None:
+        if not key:
+            return
+        key = str(key)
+        self.encryption[resource_arn] = key if key.startswith("arn:") else f"arn:aws:kms:{self.region}:{self.account}:key/{key}"
+
     def _kms_key(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         meta = self._client("kms").create_key(Description=props.get("Description", lid))["KeyMetadata"]
         return meta["KeyId"], {"Arn": meta["Arn"]}
@@ -230,15 +241,21 @@ class LocalDeployer:
         name = self._name(lid, props, "QueueName")
         attributes = {"FifoQueue": "true"} if name.endswith(".fifo") else {}
         url = self._client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-        return url, {"Arn": f"arn:aws:sqs:{self.region}:{self.account}:{name}", "QueueName": name, "QueueUrl": url}
+        arn = f"arn:aws:sqs:{self.region}:{self.account}:{name}"
+        self._encrypted(arn, props.get("KmsMasterKeyId"))
+        return url, {"Arn": arn, "QueueName": name, "QueueUrl": url}
 
     def _topic(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         arn = self._client("sns").create_topic(Name=self._name(lid, props, "TopicName"))["TopicArn"]
+        self._encrypted(arn, props.get("KmsMasterKeyId"))
         return arn, {"TopicArn": arn, "TopicName": arn.rsplit(":", 1)[1]}
 
     def _bucket(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         name = self._name(lid, props, "BucketName", lower=True)
         self._client("s3").create_bucket(Bucket=name, **({} if self.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}))
+        rules = (props.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration") or [{}]
+        default = rules[0].get("ServerSideEncryptionByDefault") or {}
+        self._encrypted(f"arn:aws:s3:::{name}", default.get("KMSMasterKeyID"))
         return name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
 
     def _table(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -257,6 +274,7 @@ class LocalDeployer:
             Name=self._name(lid, props, "Name"), SecretString=value, Description=props.get("Description", "")
         )["ARN"]
         self.secret_values[arn] = value
+        self._encrypted(arn, props.get("KmsKeyId"))
         return arn, {"Id": arn}
 
     def _role(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:

@@ -52,7 +52,8 @@ class LocalCloud:
         self.runtime = InProcessLambdaRuntime(region=region, sessions=self.sessions)
         self.fakes = FakeAws()
         self.endpoint = LocalEndpoint(account=account, fakes=self.fakes, unknown_keys_are_admin=mock)
-        self.deployer = LocalDeployer(region=region, account=account, router=self.router, image_builder=self.image_builder)
+        self.deployer = LocalDeployer(region=region, account=account, router=self.router, image_builder=self.image_builder,
+                                      encryption=self.endpoint.resolver.facts.encryption)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}}) if mock else None
 
     def __enter__(self) -> LocalCloud:

@@ -331,12 +331,14 @@ class LocalCloudServer:
         time_factor: float = DEFAULT_TIME_FACTOR,
         stack_tag: str | None = None,
         inject: list[str] | None = None,
+        inspector: bool = True,
     ) -> None:
         for kind in inject or []:
             if kind not in INJECTIONS:
                 raise ValueError(f"unknown injection {kind!r}; expected one of {', '.join(INJECTIONS)}")
         self.paths, self.port, self.time_factor, self.stack_tag = paths, port, time_factor, stack_tag
         self.initial_injections = list(inject or [])
+        self.inspector_enabled = inspector
         self.stop_event = threading.Event()
         self.stats = Stats()
         self._threads: list[threading.Thread] = []
@@ -407,10 +409,12 @@ class LocalCloudServer:
 
         cloud = LocalCloud(region=REGION, account=ACCOUNT, time_factor=self.time_factor, mock=False)
         cloud.deployer = _server_deployer_class()(
-            region=REGION, account=ACCOUNT, router=cloud.router, image_builder=cloud.image_builder
+            region=REGION, account=ACCOUNT, router=cloud.router, image_builder=cloud.image_builder,
+            encryption=cloud.endpoint.resolver.facts.encryption,
         )
         # EventBridge delivers asynchronously: queue the events for the delivery thread.
         cloud.image_builder.emit = self._events.put
+        cloud.inspector.set_ec2_scanning(self.inspector_enabled)
         self.cloud = cloud
 
     def _enter_cloud(self) -> None:
@@ -763,7 +767,8 @@ Stop: Ctrl-C (foreground) or bash deploy.sh --local --stop
             self._write_status("stopped")
 
 
-def serve(*, paths: StatePaths, port: int, time_factor: float, stack_tag: str | None, inject: list[str]) -> int:
+def serve(*, paths: StatePaths, port: int, time_factor: float, stack_tag: str | None, inject: list[str],
+          inspector: bool = True) -> int:
     """Run in the foreground until SIGINT/SIGTERM; returns the exit code."""
     stop = threading.Event()
 
@@ -773,7 +778,8 @@ def serve(*, paths: StatePaths, port: int, time_factor: float, stack_tag: str | 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     write_private(paths.pid, f"{os.getpid()}\n")
-    server = LocalCloudServer(paths=paths, port=port, time_factor=time_factor, stack_tag=stack_tag, inject=inject)
+    server = LocalCloudServer(paths=paths, port=port, time_factor=time_factor, stack_tag=stack_tag, inject=inject,
+                              inspector=inspector)
     try:
         server.start()
         print(server.next_steps(), flush=True)

@@ -1,4 +1,5 @@
-"""Copies of an AMI outside EC2: VM export (VMDK for QA) and the store-image task (S3 backup)."""
+"""Copies of an AMI outside EC2: VM export (VMDK for QA) and the store-image task (S3 backup, and the
+first leg of the QA export's store/restore round trip)."""
 
 from __future__ import annotations
 
@@ -57,8 +58,15 @@ def store_image(*, ami_id: str, bucket: str, tags: dict[str, str]) -> str:
     return response["ObjectKey"]
 
 
-def store_task(ami_id: str) -> dict[str, Any]:
+def encryption_by_default() -> bool:
+    return bool(client("ec2").get_ebs_encryption_by_default()["EbsEncryptionByDefault"])
+
+
+def store_task(ami_id: str, bucket: str | None = None) -> dict[str, Any]:
+    """The latest store task of the AMI (into `bucket` when given: one AMI may be stored in several).
+    DescribeStoreImageTasks lists tasks in reverse chronological order."""
     results = client("ec2").describe_store_image_tasks(ImageIds=[ami_id])["StoreImageTaskResults"]
+    results = [r for r in results if bucket is None or r.get("Bucket") == bucket]
     if not results:
         return {"state": "Failed", "reason": "store task not found", "bucket": "", "key": ""}
     result = results[0]

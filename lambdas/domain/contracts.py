@@ -101,6 +101,11 @@ class QaRequestOutputs(ContractModel):
     export_task_id: str
     export_s3_uri: str
     disk_image_format: str = "VMDK"
+    exported_ami_id: str | None = Field(
+        default=None,
+        description="The temporary unencrypted copy (restored from a store-image object) that VM export read; "
+        "deregistered, with its snapshots, when the workflow ends. The released AMI itself stays encrypted.",
+    )
 
 
 class MarkForProductionOutputs(ContractModel):

@@ -27,6 +27,10 @@ class StoreTaskFailed(StepError):
     """The AMI store (backup to S3) task ended Failed."""
 
 
+class RestoreFailed(StepError):
+    """The restore-image task ended with the restored AMI `failed` (or the AMI vanished while restoring)."""
+
+
 class CommandFailed(StepError):
     """The SSM Run Command invocation ended without running the checks (timed out, undeliverable...)."""
 

@@ -198,7 +198,12 @@ def wsgi_middleware(app: Any, endpoint: LocalEndpoint) -> Callable[..., Any]:
 
     def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
+        if length:
+            body = environ["wsgi.input"].read(length)
+        elif environ.get("wsgi.input_terminated"):  # a chunked upload, already de-chunked by the server
+            body = environ["wsgi.input"].read()
+        else:
+            body = b""
         environ["wsgi.input"] = io.BytesIO(body)
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
         for name in ("CONTENT_TYPE", "CONTENT_LENGTH"):

@@ -9,6 +9,9 @@ from typing import Any
 class Facts:
     def __init__(self, account: str) -> None:
         self.account = account
+        # resource ARN (queue, topic, bucket, secret) -> the ARN of the customer managed KMS key that
+        # encrypts it, as the deployer read it from the template: callers need that key too.
+        self.encryption: dict[str, str] = {}
 
     def _ec2(self, region: str) -> Any:
         from moto.ec2.models import ec2_backends

@@ -37,6 +37,13 @@ _EC2_TYPES = {"i": "instance", "vol": "volume", "ami": "image", "snap": "snapsho
               "subnet": "subnet", "vpc": "vpc", "eni": "network-interface", "export-ami": "export-image-task",
               "lt": "launch-template", "key": "key-pair"}
 _EC2_NO_ACCOUNT = {"image", "snapshot"}  # their ARNs carry no account id
+_PRODUCE, _CONSUME = ("kms:GenerateDataKey", "kms:Decrypt"), ("kms:Decrypt",)
+_KEY_ACTIONS = {
+    ("sqs", "SendMessage"): _PRODUCE, ("sqs", "SendMessageBatch"): _PRODUCE, ("sqs", "ReceiveMessage"): _CONSUME,
+    ("sns", "Publish"): _PRODUCE, ("sns", "PublishBatch"): _PRODUCE,
+    ("s3", "PutObject"): ("kms:GenerateDataKey",), ("s3", "GetObject"): _CONSUME, ("s3", "HeadObject"): _CONSUME,
+    ("secretsmanager", "GetSecretValue"): _CONSUME,
+}
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,24 @@ class Resolver:
     def checks(self, call: AwsCall) -> list[Check]:
         resolve = self._by_service.get(call.service)
         found = resolve(call) if resolve else None
-        return found if found is not None else [Check(action_of(call), "*")]
+        checks = found if found is not None else [Check(action_of(call), "*")]
+        return checks + self._key_checks(call, checks)
+
+    def _key_checks(self, call: AwsCall, checks: list[Check]) -> list[Check]:
+        """Using a resource encrypted with a customer managed key needs the key too: a producer of
+        an SSE-KMS queue or topic kms:GenerateDataKey and kms:Decrypt, a consumer kms:Decrypt; an
+        S3 upload to an SSE-KMS bucket kms:GenerateDataKey, a download kms:Decrypt; reading a
+        secret kms:Decrypt (SQS, SNS, S3 and Secrets Manager developer guides, key management)."""
+        actions = _KEY_ACTIONS.get((call.service, call.operation))
+        if not actions:
+            return []
+        keys: list[Check] = []
+        for check in checks:
+            resource = check.resource if call.service != "s3" else check.resource.split("/", 1)[0]
+            key = self.facts.encryption.get(resource)
+            if key:
+                keys += [Check(action, key) for action in actions]
+        return keys
 
     def _arn(self, call: AwsCall, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
         return f"arn:aws:{service}:{call.region if region else ''}:{self.facts.account if account else ''}:{resource}"

@@ -320,7 +320,10 @@ class ImageBuilderFake:
             Name=name,
             RootDeviceName="/dev/xvda",
             Architecture="x86_64",
-            BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8, "VolumeType": "gp3"}}],
+            # The recipe encrypts the root volume (stacks/image_builder.py), so the AMI's snapshot is
+            # encrypted: what VM export refuses and the QA export's store/restore route exists for.
+            BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {
+                "VolumeSize": 8, "VolumeType": "gp3", "Encrypted": True, "KmsKeyId": "alias/aws/ebs"}}],
         )["ImageId"]
         return {"region": self.region, "image": ami_id, "name": name, "accountId": self.account}
 

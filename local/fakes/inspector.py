@@ -46,6 +46,10 @@ class InspectorFake:
         if ec2_scanning_enabled:
             self._scan_types["EC2"] = ("ENABLED", scale.now())
 
+    def set_ec2_scanning(self, enabled: bool) -> None:
+        """What `deploy.sh --no-inspector` leaves: an account where EC2 scanning was never enabled."""
+        self._scan_types["EC2"] = ("ENABLED" if enabled else "DISABLED", self.scale.now())
+
     def next_scan_reports(self, counts: dict[str, int]) -> None:
         self._injected.append(counts)
 

@@ -40,6 +40,7 @@ POLLS = {
     "ScanMaxPolls": 60,  # x 60 s: Inspector's first scan within 1 h
     "ReportMaxPolls": 60,  # x 10 s: the findings report within 10 min
     "ExportMaxPolls": 240,  # x 60 s: the VM export within 4 h
+    "RestoreMaxPolls": 360,  # x 60 s: the QA export's restored copy within 6 h
     "StoreMaxPolls": 360,  # x 60 s: the S3 backup within 6 h
 }
 CHECK_TIMEOUT_SECONDS = 600
@@ -163,9 +164,12 @@ class WorkflowMachines(Construct):
             },
             "qa-certification-request": {
                 "ExportBucket": artifacts.exports.bucket_name,
+                "StagingBucket": artifacts.export_staging.bucket_name,
                 "ExportRoleName": artifacts.export_role.role_name,
                 "DiskFormat": workflows.export_format,
                 "TopicArn": core.notification_topic.topic_arn,
+                "StoreMaxPolls": polls["StoreMaxPolls"],
+                "RestoreMaxPolls": polls["RestoreMaxPolls"],
                 "ExportMaxPolls": polls["ExportMaxPolls"],
             },
             "mark-for-production": {"BackupBucket": artifacts.backups.bucket_name, "StoreMaxPolls": polls["StoreMaxPolls"]},
@@ -298,22 +302,56 @@ class WorkflowMachines(Construct):
         self._allow(function, ["ssm:GetCommandInvocation"], ["*"])
 
     def _grant_inspector(self, function: lambda_.Function, artifacts: ArtifactStore) -> None:
-        # Inspector's list/report actions have no resource-level permissions.
+        # Inspector's list/report/status actions have no resource-level permissions (Service
+        # Authorization Reference, Amazon Inspector2); BatchGetAccountStatus tells a scan that can
+        # never come (EC2 scanning disabled) from one still pending.
         self._allow(
             function,
-            ["inspector2:ListCoverage", "inspector2:ListFindings", "inspector2:CreateFindingsReport", "inspector2:GetFindingsReportStatus"],
+            ["inspector2:ListCoverage", "inspector2:ListFindings", "inspector2:CreateFindingsReport", "inspector2:GetFindingsReportStatus",
+             "inspector2:BatchGetAccountStatus"],
             ["*"],
         )
         artifacts.reports.grant_put(function, "findings/*")
 
     def _grant_export(self, function: lambda_.Function, artifacts: ArtifactStore) -> None:
-        self._allow(function, ["ec2:ExportImage"], [self._arn("ec2", "image/*", account=False), self._arn("ec2", "export-image-task/*")])
-        self._allow(function, ["ec2:CreateTags"], [self._arn("ec2", "export-image-task/*")],
-                    StringEquals={"ec2:CreateAction": "ExportImage"})
-        self._allow(function, ["ec2:CancelExportTask"], [self._arn("ec2", "export-image-task/*")])
-        # DescribeExportImageTasks has no resource-level permissions.
-        self._allow(function, ["ec2:DescribeExportImageTasks"], ["*"])
+        """QA export: store the released AMI to S3, restore an unencrypted temporary copy, export that copy,
+        delete the copy. Resource types and condition keys: Service Authorization Reference, Amazon EC2 and
+        Amazon EBS; the store/restore set: EC2 User Guide, "Permissions for storing and restoring AMIs"."""
+        images, snapshots = self._arn("ec2", "image/*", account=False), self._arn("ec2", "snapshot/*", account=False)
+        tasks = self._arn("ec2", "export-image-task/*")
+        # The marker the QA steps put on the restored copy (lambdas/adapters/temporary_images.py).
+        marker_key, marker = "AMI_LC_TEMPORARY", "qa-export"
+        ours = {f"ec2:ResourceTag/{DEPLOYMENT_TAG_KEY}": self._tag}
+        temporary = {**ours, f"ec2:ResourceTag/{marker_key}": marker}
+        # Store: only AMIs of this account; the task reads their snapshots with the EBS direct APIs.
+        self._allow(function, ["ec2:CreateStoreImageTask"], [images], StringEquals={"ec2:Owner": self._stack.account})
+        self._allow(function, ["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock", "ebs:ListChangedBlocks"], [snapshots])
+        # Restore: the new AMI must carry this deployment's temporary tags (the only AMIs cleanup may
+        # delete); the tags are applied by CreateRestoreImageTask itself, never to an existing AMI.
+        self._allow(function, ["ec2:CreateRestoreImageTask"], [images], StringEquals={
+            f"aws:RequestTag/{DEPLOYMENT_TAG_KEY}": self._tag, f"aws:RequestTag/{marker_key}": marker})
+        self._allow(function, ["ec2:CreateTags"], [images, snapshots], StringEquals={"ec2:CreateAction": "CreateRestoreImageTask"})
+        # The restore writes new snapshots with the EBS direct APIs (no documented request tags: no condition).
+        self._allow(function, ["ebs:StartSnapshot", "ebs:PutSnapshotBlock", "ebs:CompleteSnapshot"], [snapshots])
+        # The store uploads `<ami-id>.bin` (multipart, object tags) with the caller's permissions, the restore
+        # reads it, cleanup deletes it; the deployment key (already granted to every function) encrypts it.
+        staged = artifacts.export_staging.arn_for_objects("ami-*.bin")
+        self._allow(function, ["s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectTagging", "s3:GetObject",
+                               "s3:DeleteObject"], [staged])
+        self._allow(function, ["s3:ListBucket"], [artifacts.export_staging.bucket_arn])
+        # Export: only the temporary copy (the released AMI is encrypted and must never be exported as is).
+        self._allow(function, ["ec2:ExportImage"], [images], StringEquals=temporary)
+        self._allow(function, ["ec2:ExportImage"], [tasks], StringEquals={f"aws:RequestTag/{DEPLOYMENT_TAG_KEY}": self._tag})
+        self._allow(function, ["ec2:CreateTags"], [tasks], StringEquals={"ec2:CreateAction": "ExportImage"})
+        # No ec2:ResourceTag condition: the local endpoint cannot see tags a fake keeps (moto refuses export task ids).
+        self._allow(function, ["ec2:CancelExportTask"], [tasks])
         artifacts.export_role.grant_pass_role(function)
+        # Cleanup: deregister and delete only what carries this deployment's temporary tags.
+        self._allow(function, ["ec2:DeregisterImage"], [images], StringEquals=temporary)
+        self._allow(function, ["ec2:DeleteSnapshot"], [snapshots], StringEquals=temporary)
+        # These Describe/Get actions have no resource-level permissions (resource "*" is all AWS accepts).
+        self._allow(function, ["ec2:GetEbsEncryptionByDefault", "ec2:DescribeStoreImageTasks", "ec2:DescribeImages",
+                               "ec2:DescribeSnapshots", "ec2:DescribeExportImageTasks"], ["*"])
 
     def _grant_store(self, function: lambda_.Function, artifacts: ArtifactStore) -> None:
         self._allow(function, ["ec2:CreateStoreImageTask"], [self._arn("ec2", "image/*", account=False)])

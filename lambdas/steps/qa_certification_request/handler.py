@@ -1,28 +1,94 @@
-"""QA certification request steps: export the AMI as VMDK and tell QA how to fetch and certify it."""
+"""QA certification request steps: export the AMI as a disk image and tell QA how to fetch and certify it.
+
+VM Import/Export cannot export an image with encrypted EBS snapshots, and the released AMI is encrypted.
+The documented route: store the AMI in S3 (the store task decrypts as it stores), restore a temporary
+unencrypted copy from that object, export the copy, then delete the copy, its snapshots and the object.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lambdas.adapters import image_export_gateway as exports
+from lambdas.adapters import temporary_images as temporary
 from lambdas.domain.contracts import QaRequestOutputs
 from lambdas.steps.common import poll_result, require, step_handler, verdict
-from lambdas.steps.errors import ExportFailed
+from lambdas.steps.errors import CleanupPending, ExportFailed, RestoreFailed, StoreTaskFailed
+
+_AMI_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9()\[\] ./'@_-]")  # characters an AMI name may not contain
+
+
+def _tags(event: dict[str, Any]) -> dict[str, str]:
+    lifecycle_id, tag = require(event, "lifecycle_id", "deployment_tag")
+    tags = {"AMI_LC_LIFECYCLE_ID": lifecycle_id, "AMI_LC_DEPLOYMENT": tag}
+    if event.get("execution_name"):
+        tags[temporary.EXECUTION_TAG] = event["execution_name"]
+    return tags
+
+
+def restored_name(deployment_tag: str, execution_name: str) -> str:
+    """Unique per region and account (restored AMI names must be): one per execution, never reused."""
+    return _AMI_NAME_UNSAFE.sub("-", f"ami-lc-{deployment_tag}-qa-export-{execution_name}")[:128]
+
+
+def check_encryption_by_default(event: dict[str, Any]) -> dict[str, Any]:
+    if not exports.encryption_by_default():
+        return {"blocked": False}
+    region = event.get("region") or "this Region"
+    reason = (
+        f"EBS encryption by default is enabled in {region}; the QA export needs an unencrypted copy of the AMI "
+        "(VM Import/Export cannot export encrypted snapshots), and a copy restored in this Region would be "
+        f"encrypted again. Nothing was created; retry QA_CERTIFICATION_REQUEST once it is disabled in {region}."
+    )
+    return {"blocked": True, "verdict": verdict("FAILED", {}, reason)}
+
+
+def start_store(event: dict[str, Any]) -> dict[str, Any]:
+    ami_id, bucket = require(event, "ami_id", "staging_bucket")
+    key = exports.store_image(ami_id=ami_id, bucket=bucket, tags={**_tags(event), **temporary.TEMPORARY_TAGS})
+    return {"bucket": bucket, "object_key": key}
+
+
+def store_status(event: dict[str, Any]) -> dict[str, Any]:
+    ami_id, bucket = require(event, "ami_id", "staging_bucket")
+    task = exports.store_task(ami_id, bucket=bucket)
+    if task["state"] == "Failed":
+        raise StoreTaskFailed(f"store task of {ami_id} failed: {task['reason'] or 'no reason given'}")
+    return poll_result(event, task["state"] == "Completed", f"store task of {ami_id}")
+
+
+def start_restore(event: dict[str, Any]) -> dict[str, Any]:
+    bucket, key, tag, execution_name = require(event, "staging_bucket", "object_key", "deployment_tag", "execution_name")
+    name = restored_name(tag, execution_name)
+    image_id = temporary.restore_image(bucket=bucket, key=key, name=name, tags=_tags(event))
+    return {"image_id": image_id, "name": name}
+
+
+def restore_status(event: dict[str, Any]) -> dict[str, Any]:
+    (image_id,) = require(event, "restored_ami_id")
+    image = temporary.image(image_id)
+    if image is None:
+        raise RestoreFailed(f"the restored AMI {image_id} no longer exists")
+    if image["state"] not in ("pending", "available"):
+        raise RestoreFailed(f"restore of {image_id} ended {image['state']}: {image['reason'] or 'no reason given'}")
+    if image["state"] == "available" and image["encrypted"]:
+        raise RestoreFailed(f"the restored AMI {image_id} is encrypted again: VM export cannot read it")
+    return poll_result(event, image["state"] == "available", f"restore of {image_id}")
 
 
 def start_export(event: dict[str, Any]) -> dict[str, Any]:
-    ami_id, lifecycle_id, bucket, role, execution_name = require(
-        event, "ami_id", "lifecycle_id", "export_bucket", "role_name", "execution_name"
+    ami_id, restored, lifecycle_id, bucket, role, execution_name = require(
+        event, "ami_id", "restored_ami_id", "lifecycle_id", "export_bucket", "role_name", "execution_name"
     )
-    prefix = f"exports/{lifecycle_id}/{ami_id}/"
     task_id = exports.export_image(
-        ami_id=ami_id,
+        ami_id=restored,
         disk_format=event.get("disk_format", "VMDK"),
         bucket=bucket,
-        prefix=prefix,
+        prefix=f"exports/{lifecycle_id}/{ami_id}/",  # named after the released AMI QA certifies
         role_name=role,
         token=execution_name,
-        tags={"AMI_LC_LIFECYCLE_ID": lifecycle_id, "AMI_LC_DEPLOYMENT": event.get("deployment_tag", "")},
+        tags={k: v for k, v in _tags(event).items() if k != temporary.EXECUTION_TAG},
     )
     return {"export_task_id": task_id}
 
@@ -36,9 +102,10 @@ def export_status(event: dict[str, Any]) -> dict[str, Any]:
         return poll_result(event, False, f"export {task_id}")
     disk_format = event.get("disk_format", "VMDK")
     uri = f"s3://{task['s3_bucket']}/{task['s3_prefix']}{task_id}.{disk_format.lower()}"
-    outputs = QaRequestOutputs(export_task_id=task_id, export_s3_uri=uri, disk_image_format=disk_format)
-    outputs = outputs.model_dump(mode="json")
-    return poll_result(event, True, f"export {task_id}", verdict=verdict("COMPLETED", outputs))
+    outputs = QaRequestOutputs(
+        export_task_id=task_id, export_s3_uri=uri, disk_image_format=disk_format, exported_ami_id=event.get("restored_ami_id")
+    )
+    return poll_result(event, True, f"export {task_id}", verdict=verdict("COMPLETED", outputs.model_dump(mode="json")))
 
 
 def qa_message(event: dict[str, Any]) -> dict[str, Any]:
@@ -63,18 +130,43 @@ def qa_message(event: dict[str, Any]) -> dict[str, Any]:
     return {"subject": f"QA certification requested: {product} {semver} ({ami_id})"[:99], "message": message}
 
 
-def cancel_export(event: dict[str, Any]) -> dict[str, Any]:
+def cleanup(event: dict[str, Any]) -> dict[str, Any]:
+    """Every path: whatever this execution created goes, whatever was recorded (ids may be missing when a
+    step failed after AWS acted). Idempotent, so the state machine may retry it."""
+    ami_id, bucket, tag, execution_name = require(event, "ami_id", "staging_bucket", "deployment_tag", "execution_name")
     task_id = event.get("export_task_id")
-    if task_id:
-        exports.cancel_export(task_id)
-    return {"cancelled": bool(task_id)}
+    if task_id and exports.export_task(task_id)["status"] == "active":
+        exports.cancel_export(task_id)  # it would read the copy deleted below
+    restored = event.get("restored_ami_id")
+    image = temporary.image(restored) if restored else temporary.find_image(restored_name(tag, execution_name))
+    if image is not None and image["state"] == "pending":
+        raise CleanupPending(f"the restored AMI {image['image_id']} is still being written")
+    snapshots = set(temporary.run_snapshots(execution_name))
+    if image is not None:
+        snapshots |= set(image["snapshots"])
+        if image["state"] != "deregistered":
+            temporary.deregister(image)
+    temporary.delete_snapshots(sorted(snapshots))
+    if exports.store_task(ami_id, bucket=bucket)["state"] == "InProgress":
+        raise CleanupPending(f"the store task of {ami_id} is still writing its object")  # it would appear later
+    temporary.delete_object(bucket, f"{ami_id}.bin")  # the store task's fixed key
+    return {
+        "deregistered": image["image_id"] if image else None,
+        "deleted_snapshots": sorted(snapshots),
+        "deleted_object": f"s3://{bucket}/{ami_id}.bin",
+    }
 
 
 lambda_handler = step_handler(
     {
+        "check_encryption_by_default": check_encryption_by_default,
+        "start_store": start_store,
+        "store_status": store_status,
+        "start_restore": start_restore,
+        "restore_status": restore_status,
         "start_export": start_export,
         "export_status": export_status,
         "qa_message": qa_message,
-        "cancel_export": cancel_export,
+        "cleanup": cleanup,
     }
 )

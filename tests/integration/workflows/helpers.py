@@ -9,11 +9,15 @@ import boto3
 from lambdas.domain.contracts import WorkflowError, WorkflowInput, WorkflowResult
 
 
-def register_ami(name: str = "golden-1") -> str:
+def register_ami(name: str = "golden-1", *, encrypted: bool = True) -> str:
+    """An AMI like the recipe builds it: root volume encrypted (the local cloud's RegisterImage remembers
+    Ebs.Encrypted, which moto alone ignores)."""
     ec2 = boto3.client("ec2", region_name="us-east-1")
+    ebs: dict[str, Any] = {"VolumeSize": 8, "VolumeType": "gp3"}
+    if encrypted:
+        ebs |= {"Encrypted": True, "KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/local-deployment-key"}
     return ec2.register_image(
-        Name=name, RootDeviceName="/dev/xvda",
-        BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8}}],
+        Name=name, RootDeviceName="/dev/xvda", BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": ebs}],
     )["ImageId"]
 
 
