@@ -255,6 +255,11 @@ class LocalDeployer:
         self._client("s3").create_bucket(Bucket=name, **({} if self.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}))
         rules = (props.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration") or [{}]
         default = rules[0].get("ServerSideEncryptionByDefault") or {}
+        if default:  # what the VM export fake reads (it refuses SSE-KMS buckets, as AWS does)
+            self._client("s3").put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
+                {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                 **({"BucketKeyEnabled": rule["BucketKeyEnabled"]} if "BucketKeyEnabled" in rule else {})}
+                for rule in rules if "ServerSideEncryptionByDefault" in rule]})
         self._encrypted(f"arn:aws:s3:::{name}", default.get("KMSMasterKeyID"))
         return name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
 

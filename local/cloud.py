@@ -65,6 +65,7 @@ class LocalCloud:
         sign_state_machine_calls_with_their_role(self.sessions)
         for fake in (self.image_builder, self.ec2_images, self.inspector, self.ssm):
             fake.install(self.fakes)
+        self.endpoint.resolver.facts.tag_sources.append(self.ec2_images.export_task_tags)
         reset_clients()  # cached clients predate the endpoint's hooks
         return self
 

@@ -3,6 +3,7 @@ roles), read from moto's in-process backends: a lookup must not itself be a sign
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -12,6 +13,8 @@ class Facts:
         # resource ARN (queue, topic, bucket, secret) -> the ARN of the customer managed KMS key that
         # encrypts it, as the deployer read it from the template: callers need that key too.
         self.encryption: dict[str, str] = {}
+        # Tags of resources a fake keeps (export tasks), for ec2:ResourceTag conditions.
+        self.tag_sources: list[Callable[[str], dict[str, str] | None]] = []
 
     def _ec2(self, region: str) -> Any:
         from moto.ec2.models import ec2_backends
@@ -19,6 +22,10 @@ class Facts:
         return ec2_backends[self.account][region]
 
     def ec2_tags(self, region: str, resource_id: str) -> dict[str, str]:
+        for source in self.tag_sources:
+            found = source(resource_id)
+            if found is not None:
+                return found
         return dict(self._ec2(region).tags.get(resource_id, {}))
 
     def image_owner(self, region: str, image_id: str) -> str | None:

@@ -38,11 +38,9 @@ _EC2_TYPES = {"i": "instance", "vol": "volume", "ami": "image", "snap": "snapsho
               "lt": "launch-template", "key": "key-pair"}
 _EC2_NO_ACCOUNT = {"image", "snapshot"}  # their ARNs carry no account id
 _PRODUCE, _CONSUME = ("kms:GenerateDataKey", "kms:Decrypt"), ("kms:Decrypt",)
-_KEY_ACTIONS = {
-    ("sqs", "SendMessage"): _PRODUCE, ("sqs", "SendMessageBatch"): _PRODUCE, ("sqs", "ReceiveMessage"): _CONSUME,
-    ("sns", "Publish"): _PRODUCE, ("sns", "PublishBatch"): _PRODUCE,
-    ("s3", "PutObject"): ("kms:GenerateDataKey",), ("s3", "GetObject"): _CONSUME, ("s3", "HeadObject"): _CONSUME,
-    ("secretsmanager", "GetSecretValue"): _CONSUME,
+_KEY_ACTIONS = {  # the action on an encrypted resource -> the key actions it needs
+    "sqs:SendMessage": _PRODUCE, "sqs:ReceiveMessage": _CONSUME, "sns:Publish": _PRODUCE,
+    "s3:PutObject": ("kms:GenerateDataKey",), "s3:GetObject": _CONSUME, "secretsmanager:GetSecretValue": _CONSUME,
 }
 
 
@@ -90,22 +88,20 @@ class Resolver:
         resolve = self._by_service.get(call.service)
         found = resolve(call) if resolve else None
         checks = found if found is not None else [Check(action_of(call), "*")]
-        return checks + self._key_checks(call, checks)
+        return checks + self._key_checks(checks)
 
-    def _key_checks(self, call: AwsCall, checks: list[Check]) -> list[Check]:
+    def _key_checks(self, checks: list[Check]) -> list[Check]:
         """Using a resource encrypted with a customer managed key needs the key too: a producer of
         an SSE-KMS queue or topic kms:GenerateDataKey and kms:Decrypt, a consumer kms:Decrypt; an
         S3 upload to an SSE-KMS bucket kms:GenerateDataKey, a download kms:Decrypt; reading a
         secret kms:Decrypt (SQS, SNS, S3 and Secrets Manager developer guides, key management)."""
-        actions = _KEY_ACTIONS.get((call.service, call.operation))
-        if not actions:
-            return []
         keys: list[Check] = []
         for check in checks:
-            resource = check.resource if call.service != "s3" else check.resource.split("/", 1)[0]
-            key = self.facts.encryption.get(resource)
+            actions = _KEY_ACTIONS.get(check.action)
+            resource = check.resource.split("/", 1)[0] if check.action.startswith("s3:") else check.resource
+            key = self.facts.encryption.get(resource) if actions else None
             if key:
-                keys += [Check(action, key) for action in actions]
+                keys += [Check(action, key) for action in actions or ()]
         return keys
 
     def _arn(self, call: AwsCall, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
@@ -230,8 +226,7 @@ class Resolver:
         if ids:
             return [self._existing(call, i) for i in ids]
         if operation in ("DeregisterImage", "EnableImageDeprecation", "DisableImageDeprecation",
-                         "ModifyImageAttribute", "CreateStoreImageTask", "ResetImageAttribute", "DisableImage",
-                         "EnableImage"):
+                         "ModifyImageAttribute", "ResetImageAttribute", "DisableImage", "EnableImage"):
             return [self._existing(call, p["ImageId"])]
         if operation == "ExportImage":
             requested = {t["ResourceType"]: _pairs(t.get("Tags")) for t in p.get("TagSpecifications", [])}
@@ -246,11 +241,18 @@ class Resolver:
         if operation in ("DeleteSnapshot", "ModifySnapshotAttribute"):
             return [self._existing(call, p["SnapshotId"])]
         if operation == "CancelExportTask":
-            return [Check(action_of(call), self._arn(call, "ec2", f"export-image-task/{p['ExportTaskId']}"))]
+            return [self._existing(call, p["ExportTaskId"])]
+        if operation == "CreateStoreImageTask":
+            # The store writes <ami-id>.bin with the caller's own S3 permissions (EC2 User Guide,
+            # "Permissions for storing and restoring AMIs using S3").
+            stored = f"arn:aws:s3:::{p['Bucket']}/{p['ImageId']}.bin"
+            checks = [self._existing(call, p["ImageId"]), Check("s3:PutObject", stored)]
+            return checks + ([Check("s3:PutObjectTagging", stored)] if p.get("S3ObjectTags") else [])
         if operation == "CreateRestoreImageTask":
             requested = {t["ResourceType"]: _pairs(t.get("Tags")) for t in p.get("TagSpecifications", [])}
             checks = [Check(action_of(call), self._arn(call, "ec2", "image/*", account=False),
-                            tag_context(requested.get("image", {})))]
+                            tag_context(requested.get("image", {}))),
+                      Check("s3:GetObject", f"arn:aws:s3:::{p['Bucket']}/{p['ObjectKey']}")]
             for kind, tags in requested.items():
                 checks.append(Check("ec2:CreateTags", self._arn(call, "ec2", f"{kind}/*", account=kind not in _EC2_NO_ACCOUNT),
                                     {**tag_context(tags), "ec2:createaction": ["CreateRestoreImageTask"]}))

@@ -99,6 +99,11 @@ class Ec2ImagesFake:
         fakes.guard("ec2", "CreateTags", self._require_taggable)
         return self
 
+    def export_task_tags(self, task_id: str) -> dict[str, str] | None:
+        """The tags of an export task (for the endpoint's ec2:ResourceTag checks); None if not ours."""
+        task = self.exports.get(task_id)
+        return None if task is None else {t["Key"]: t.get("Value", "") for t in task.meta.get("Tags", [])}
+
     # ---- export
     def _export(self, p: dict[str, Any]) -> dict[str, Any]:
         token = p.get("ClientToken")

@@ -343,8 +343,7 @@ class WorkflowMachines(Construct):
         self._allow(function, ["ec2:ExportImage"], [images], StringEquals=temporary)
         self._allow(function, ["ec2:ExportImage"], [tasks], StringEquals={f"aws:RequestTag/{DEPLOYMENT_TAG_KEY}": self._tag})
         self._allow(function, ["ec2:CreateTags"], [tasks], StringEquals={"ec2:CreateAction": "ExportImage"})
-        # No ec2:ResourceTag condition: the local endpoint cannot see tags a fake keeps (moto refuses export task ids).
-        self._allow(function, ["ec2:CancelExportTask"], [tasks])
+        self._allow(function, ["ec2:CancelExportTask"], [tasks], StringEquals=ours)
         artifacts.export_role.grant_pass_role(function)
         # Cleanup: deregister and delete only what carries this deployment's temporary tags.
         self._allow(function, ["ec2:DeregisterImage"], [images], StringEquals=temporary)
