@@ -110,6 +110,37 @@ def _port_closed(url: str) -> bool:
         return sock.connect_ex((host, int(port))) != 0
 
 
+def _assert_strict_endpoint(profile: dict[str, Any], released_ami: str) -> None:
+    """With the profile's administrator credentials, as an operator would call the endpoint."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    url = profile["aws_endpoint_url"]
+    admin = boto3.session.Session(**profile["aws_credentials"], region_name=profile["region"])
+
+    def error_of(call: Any) -> dict[str, str]:
+        try:
+            call()
+        except ClientError as exc:
+            return exc.response["Error"]
+        raise AssertionError("the local endpoint accepted a call AWS refuses")
+
+    exported = error_of(lambda: admin.client("ec2", endpoint_url=url).export_image(
+        ImageId=released_ami, DiskImageFormat="VMDK", S3ExportLocation={"S3Bucket": profile["patch_bucket"]}))
+    assert exported["Code"] == "NotExportable" and "encrypted" in exported["Message"], exported
+    functions = admin.client("lambda", endpoint_url=url).list_functions()["Functions"]
+    role = next(f["Role"] for f in functions if f["Handler"] == "lambdas.api.handlers.read.lambda_handler")
+    issued = admin.client("sts", endpoint_url=url).assume_role(RoleArn=role, RoleSessionName="e2e")["Credentials"]
+    reader = boto3.session.Session(aws_access_key_id=issued["AccessKeyId"], aws_secret_access_key=issued["SecretAccessKey"],
+                                   aws_session_token=issued["SessionToken"], region_name=profile["region"])
+    dropped = error_of(lambda: reader.client("dynamodb", endpoint_url=url).delete_table(TableName=profile["lifecycle_table"]))
+    assert dropped["Code"] == "AccessDeniedException" and "dynamodb:DeleteTable" in dropped["Message"], dropped
+    terminated = error_of(lambda: reader.client("ec2", endpoint_url=url).terminate_instances(InstanceIds=["i-0123456789abcdef0"]))
+    assert terminated["Code"] == "UnauthorizedOperation", terminated
+    stranger = boto3.session.Session(aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="x", region_name="us-east-1")
+    assert error_of(lambda: stranger.client("s3", endpoint_url=url).list_buckets())["Code"] == "InvalidAccessKeyId"
+
+
 def test_local_cloud_runs_whole_lifecycles_through_the_real_tools(cloud: Cloud, tmp_path: Path) -> None:
     started = time.monotonic()
     cloud.deploy("--background", "--port", "0")
@@ -161,6 +192,9 @@ def test_local_cloud_runs_whole_lifecycles_through_the_real_tools(cloud: Cloud, 
     assert cloud.get_ami("--minStage", "production") == new_ami
     record = json.loads(cloud.get_ami("--minStage", "production", "--json"))
     assert record["ami_id"] == new_ami and record["semver"] == "1.1.0", record
+
+    # ---- the local AWS endpoint refuses what AWS refuses, to any client
+    _assert_strict_endpoint(profile, ami)
 
     # ---- timeline pages of both lifecycles, served without a key by their signed links
     for operation in ("AMI_TIMELINE_CREATE", "AMI_TIMELINE_PATCH"):

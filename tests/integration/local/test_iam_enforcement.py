@@ -164,3 +164,20 @@ def test_fakes_are_served_by_the_endpoint_to_any_client_under_the_same_checks(cl
     assert denied(lambda: role.client("imagebuilder").get_image(
         imageBuildVersionArn=f"arn:aws:imagebuilder:{REGION}:{ACCOUNT}:image/x/1.0.0/1"))["Code"] == "AccessDeniedException"
     assert cloud.endpoint.denials[-1].action == "imagebuilder:GetImage"
+
+
+def test_a_queue_encrypted_with_a_customer_managed_key_needs_that_key_too(cloud: LocalCloud, tmp_path: Any) -> None:
+    template = {"Resources": {
+        "Key": {"Type": "AWS::KMS::Key", "Properties": {"Description": "queue key"}},
+        "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "sealed", "KmsMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]}}},
+    }}
+    created = cloud.deploy(template, tmp_path, "KeyTest")
+    queue_arn, key_arn, url = created["Queue"]["Arn"], created["Key"]["Arn"], created["Queue"]["QueueUrl"]
+    send = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn}
+    role = Role(cloud, "producer", [send])
+
+    error = denied(lambda: role.client("sqs").send_message(QueueUrl=url, MessageBody="x"))
+    assert error["Code"] == "AccessDenied" and f"kms:GenerateDataKey on resource: {key_arn}" in error["Message"]
+
+    role.allow([send, {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": key_arn}])
+    assert role.client("sqs").send_message(QueueUrl=url, MessageBody="x")["MessageId"]
