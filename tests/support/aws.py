@@ -150,6 +150,15 @@ def aws(service: str) -> Any:
 _AMI_NUMBERS = itertools.count(1)
 
 
+def refused(call: Any) -> dict[str, str]:
+    """The AWS error (Code, Message) a call must raise."""
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as caught:
+        call()
+    return caught.value.response["Error"]
+
+
 def new_ami(name: str = "golden") -> str:
     """An AMI in moto's EC2, as an Image Builder build leaves behind. Registered directly: launching an
     instance from one of moto's Amazon images costs ~0.6 s a call, and the orchestrator only records

@@ -10,9 +10,9 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from local.cloud import LocalCloud
+from tests.support.aws import refused
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -44,12 +44,6 @@ class Role:
         return self.session.client(service)
 
 
-def denied(call: Any) -> dict[str, str]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    return raised.value.response["Error"]
-
-
 def test_a_role_may_do_what_its_policy_allows_on_the_resources_it_names_and_nothing_else(cloud: LocalCloud) -> None:
     dynamodb = cloud.client("dynamodb")
     for name in ("mine", "other"):
@@ -60,13 +54,13 @@ def test_a_role_may_do_what_its_policy_allows_on_the_resources_it_names_and_noth
     table = role.client("dynamodb")
 
     assert table.get_item(TableName="mine", Key={"pk": {"S": "x"}})["ResponseMetadata"]["HTTPStatusCode"] == 200
-    error = denied(lambda: table.get_item(TableName="other", Key={"pk": {"S": "x"}}))
+    error = refused(lambda: table.get_item(TableName="other", Key={"pk": {"S": "x"}}))
     assert error["Code"] == "AccessDeniedException"
     assert error["Message"] == (
         f"User: arn:aws:sts::{ACCOUNT}:assumed-role/reader/test is not authorized to perform: dynamodb:GetItem on "
         f"resource: arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/other because no identity-based policy allows the "
         "dynamodb:GetItem action")
-    assert denied(lambda: table.delete_table(TableName="mine"))["Code"] == "AccessDeniedException"
+    assert refused(lambda: table.delete_table(TableName="mine"))["Code"] == "AccessDeniedException"
     assert dynamodb.describe_table(TableName="mine")["Table"]["TableStatus"] == "ACTIVE"  # nothing happened
 
 
@@ -76,12 +70,12 @@ def test_each_service_answers_a_denial_with_its_own_error_code(cloud: LocalCloud
     cloud.client("s3").create_bucket(Bucket="bucket")
     topic = cloud.client("sns").create_topic(Name="t")["TopicArn"]
 
-    assert denied(lambda: role.client("ec2").terminate_instances(InstanceIds=["i-0123456789abcdef0"]))["Code"] == "UnauthorizedOperation"
-    assert denied(lambda: role.client("s3").put_object(Bucket="bucket", Key="k", Body=b"x"))["Code"] == "AccessDenied"
-    assert denied(lambda: role.client("sqs").send_message(QueueUrl=sqs_url, MessageBody="x"))["Code"] == "AccessDenied"
-    assert denied(lambda: role.client("sns").publish(TopicArn=topic, Message="x"))["Code"] == "AuthorizationError"
-    assert denied(lambda: role.client("lambda").invoke(FunctionName="f"))["Code"] == "AccessDeniedException"
-    assert denied(lambda: role.client("imagebuilder").list_images())["Code"] == "AccessDeniedException"
+    assert refused(lambda: role.client("ec2").terminate_instances(InstanceIds=["i-0123456789abcdef0"]))["Code"] == "UnauthorizedOperation"
+    assert refused(lambda: role.client("s3").put_object(Bucket="bucket", Key="k", Body=b"x"))["Code"] == "AccessDenied"
+    assert refused(lambda: role.client("sqs").send_message(QueueUrl=sqs_url, MessageBody="x"))["Code"] == "AccessDenied"
+    assert refused(lambda: role.client("sns").publish(TopicArn=topic, Message="x"))["Code"] == "AuthorizationError"
+    assert refused(lambda: role.client("lambda").invoke(FunctionName="f"))["Code"] == "AccessDeniedException"
+    assert refused(lambda: role.client("imagebuilder").list_images())["Code"] == "AccessDeniedException"
     assert role.client("sts").get_caller_identity()["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/nothing/test"
 
 
@@ -118,16 +112,16 @@ def test_run_instances_checks_every_resource_with_its_conditions(cloud: LocalClo
     role = Role(cloud, "launcher", statements)
     launcher = role.client("ec2")
 
-    untagged = denied(lambda: _launch(launcher, own_image, subnet, {}))
-    assert untagged["Code"] == "UnauthorizedOperation" and f"instance/*" in untagged["Message"]
-    assert "ec2:RunInstances" in denied(lambda: _launch(launcher, own_image, subnet, {"AMI_LC_DEPLOYMENT": "other"}))["Message"]
-    assert f"image/{amazon_image}" in denied(lambda: _launch(launcher, amazon_image, subnet, {"AMI_LC_DEPLOYMENT": "main"}))["Message"]
-    assert "iam:PassRole" in denied(lambda: _launch(launcher, own_image, subnet, {"AMI_LC_DEPLOYMENT": "main"}, "instance"))["Message"]
+    untagged = refused(lambda: _launch(launcher, own_image, subnet, {}))
+    assert untagged["Code"] == "UnauthorizedOperation" and "instance/*" in untagged["Message"]
+    assert "ec2:RunInstances" in refused(lambda: _launch(launcher, own_image, subnet, {"AMI_LC_DEPLOYMENT": "other"}))["Message"]
+    assert f"image/{amazon_image}" in refused(lambda: _launch(launcher, amazon_image, subnet, {"AMI_LC_DEPLOYMENT": "main"}))["Message"]
+    assert "iam:PassRole" in refused(lambda: _launch(launcher, own_image, subnet, {"AMI_LC_DEPLOYMENT": "main"}, "instance"))["Message"]
     instance = _launch(launcher, own_image, subnet, {"AMI_LC_DEPLOYMENT": "main"})["Instances"][0]["InstanceId"]
 
-    assert "ec2:CreateTags" in denied(lambda: launcher.create_tags(Resources=[instance], Tags=[{"Key": "x", "Value": "y"}]))["Message"]
+    assert "ec2:CreateTags" in refused(lambda: launcher.create_tags(Resources=[instance], Tags=[{"Key": "x", "Value": "y"}]))["Message"]
     foreign = ec2.run_instances(ImageId=own_image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
-    assert denied(lambda: launcher.terminate_instances(InstanceIds=[foreign]))["Code"] == "UnauthorizedOperation"
+    assert refused(lambda: launcher.terminate_instances(InstanceIds=[foreign]))["Code"] == "UnauthorizedOperation"
     launcher.terminate_instances(InstanceIds=[instance])
 
     role.allow(statements + [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*",
@@ -144,7 +138,7 @@ def test_a_policy_change_applies_to_the_next_call_and_an_explicit_deny_wins(clou
     role.allow([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
                 {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::changing/locked/*"}])
 
-    assert "explicit deny" in denied(lambda: s3.put_object(Bucket="changing", Key="locked/b", Body=b"2"))["Message"]
+    assert "explicit deny" in refused(lambda: s3.put_object(Bucket="changing", Key="locked/b", Body=b"2"))["Message"]
     s3.put_object(Bucket="changing", Key="open/b", Body=b"3")
 
 
@@ -152,7 +146,7 @@ def test_assume_role_needs_a_trust_policy_naming_the_caller(cloud: LocalCloud) -
     caller = Role(cloud, "caller", [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}])
     target = cloud.client("iam").create_role(RoleName="service-only", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
 
-    error = denied(lambda: caller.client("sts").assume_role(RoleArn=target, RoleSessionName="xx"))
+    error = refused(lambda: caller.client("sts").assume_role(RoleArn=target, RoleSessionName="xx"))
 
     assert error["Code"] == "AccessDenied" and "sts:AssumeRole" in error["Message"]
 
@@ -161,7 +155,7 @@ def test_fakes_are_served_by_the_endpoint_to_any_client_under_the_same_checks(cl
     role = Role(cloud, "builder", [{"Effect": "Allow", "Action": "imagebuilder:ListComponents", "Resource": "*"}])
 
     assert role.client("imagebuilder").list_components()["ResponseMetadata"]["HTTPStatusCode"] == 200
-    assert denied(lambda: role.client("imagebuilder").get_image(
+    assert refused(lambda: role.client("imagebuilder").get_image(
         imageBuildVersionArn=f"arn:aws:imagebuilder:{REGION}:{ACCOUNT}:image/x/1.0.0/1"))["Code"] == "AccessDeniedException"
     assert cloud.endpoint.denials[-1].action == "imagebuilder:GetImage"
 
@@ -176,7 +170,7 @@ def test_a_queue_encrypted_with_a_customer_managed_key_needs_that_key_too(cloud:
     send = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn}
     role = Role(cloud, "producer", [send])
 
-    error = denied(lambda: role.client("sqs").send_message(QueueUrl=url, MessageBody="x"))
+    error = refused(lambda: role.client("sqs").send_message(QueueUrl=url, MessageBody="x"))
     assert error["Code"] == "AccessDenied" and f"kms:GenerateDataKey on resource: {key_arn}" in error["Message"]
 
     role.allow([send, {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": key_arn}])

@@ -13,12 +13,12 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from lambdas.adapters import image_builder_gateway
 from local.cloud import LocalCloud
 from local.fakes.inspector import InspectorFake
 from tests.integration.local.shapes import assert_matches, enum
+from tests.support.aws import refused
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 FACTOR = 0.001  # 1 simulated minute = 60 ms
@@ -32,12 +32,6 @@ def cloud() -> Iterator[LocalCloud]:
 
 def client(service: str) -> Any:
     return boto3.client(service, region_name=REGION)
-
-
-def refused(call: Callable[[], Any]) -> dict[str, str]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    return caught.value.response["Error"]
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 5) -> Any:

@@ -14,10 +14,10 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from local.cloud import LocalCloud
 from tests.integration.workflows.helpers import register_ami
+from tests.support.aws import refused
 
 REGION = "us-east-1"
 FACTOR = 0.0005  # 1 simulated minute = 30 ms
@@ -34,12 +34,6 @@ def cloud() -> Iterator[LocalCloud]:
 
 def client(service: str) -> Any:
     return boto3.client(service, region_name=REGION)
-
-
-def refused(call: Callable[[], Any]) -> dict[str, str]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    return caught.value.response["Error"]
 
 
 def export(ami_id: str, **overrides: Any) -> dict[str, Any]:
