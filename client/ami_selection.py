@@ -6,14 +6,17 @@
         [--productName NAME] [--productVer X.Y.Z] [--commitRef REF] [--lifecycleType any|ami-creation|ami-patch]
         [--region REGION] [--lookupTable NAME | --deploymentTag TAG] [--json] [--quiet]
 
-stdout gets only the AMI id (or, with --json, the whole lookup record); everything else goes to stderr.
+stdout gets only the AMI id (or, with --json, the AMI's record); everything else goes to stderr. Among
+AMIs of the same version (two products, or a rebuild), the newest wins: the answer never depends on
+how AMI ids sort.
 Exit codes: 0 found, 1 no AMI matches, 2 usage error, 3 the lookup table cannot be read.
 
 How it reads (docs/ARCHITECTURE.md, lambdas/domain/lookup.py): an AMI that reached stage S is listed
 under the selector `<stack tag>#<region>#<stage>` (and `...#P#<product name>`) of every stage up to S,
 sorted by semver. Only a COMPLETED event raises an AMI's stage, so a FAILED QA certification or a
 NOT_APPROVED approval never makes an AMI selectable at qa-certified or production. "latest" is one Query
-with Limit=1 (one item read); a semver range narrows the Query's key condition; product version, commit
+with Limit=2 (the second item tells whether another AMI has the same version); a semver range narrows
+the Query's key condition; product version, commit
 and lifecycle type are filtered here over a paginated Query that stops at the first (highest) match.
 Never a Scan.
 """
@@ -41,6 +44,9 @@ FOUND, NO_MATCH, USAGE, UNAVAILABLE = 0, 1, 2, 3
 STAGES = [stage.slug for stage in Stage if stage is not Stage.NONE]
 LIFECYCLE_TYPES = ["any", *(kind.value for kind in LifecycleType)]
 PAGE_SIZE = 25
+# What --json prints (README "Selecting an AMI"); the table's keys (selector, rank) are internal.
+JSON_FIELDS = ("ami_id", "region", "semver", "stage", "product_name", "product_ver", "stack_tag", "commit_ref",
+               "lifecycle_id", "lifecycle_type", "reached_at")
 
 
 @dataclass(frozen=True)
@@ -96,8 +102,7 @@ class Selection:
         return self.item["ami_id"] if self.item else None
 
 
-def select(criteria: Criteria, table: str, dynamodb: Any, *, page_size: int = PAGE_SIZE) -> Selection:
-    """The highest-semver lookup record matching the criteria, reading as few items as possible."""
+def _query(criteria: Criteria, table: str, page_size: int) -> dict[str, Any]:
     condition = "selector = :selector"
     values: dict[str, Any] = {":selector": {"S": criteria.selector}}
     key = criteria.semver.key_condition()
@@ -115,11 +120,25 @@ def select(criteria: Criteria, table: str, dynamodb: Any, *, page_size: int = PA
         "KeyConditionExpression": condition,
         "ExpressionAttributeValues": values,
         "ScanIndexForward": False,
-        # Without item filters the first item of the (narrowed) partition is the answer.
-        "Limit": page_size if criteria.filters_items else 1,
+        # Without item filters the first item of the (narrowed) partition is the answer, unless the
+        # next one has the same version (another product's, or a rebuild): one more item tells.
+        "Limit": page_size if criteria.filters_items else 2,
     }
     if key is not None:
         params["ExpressionAttributeNames"] = {"#rank": "rank"}
+    return params
+
+
+def _newer(item: dict[str, str], than: dict[str, str]) -> bool:
+    """Between AMIs of the same version: the newest (last to reach the stage); the AMI id only breaks a
+    tie of times, so the answer never depends on how ids happen to sort."""
+    return (item.get("reached_at", ""), item["ami_id"]) > (than.get("reached_at", ""), than["ami_id"])
+
+
+def select(criteria: Criteria, table: str, dynamodb: Any, *, page_size: int = PAGE_SIZE) -> Selection:
+    """The matching lookup record with the highest version, then the newest, reading as few items as possible."""
+    params = _query(criteria, table, page_size)
+    best: dict[str, str] | None = None
     items_read = queries = 0
     while True:
         response = dynamodb.query(**params)
@@ -127,11 +146,13 @@ def select(criteria: Criteria, table: str, dynamodb: Any, *, page_size: int = PA
         items_read += response.get("ScannedCount", len(response["Items"]))
         for raw in response["Items"]:
             item = {name: value["S"] for name, value in raw.items() if "S" in value}
-            if criteria.accepts(item):
-                return Selection(item, items_read, queries)
+            if best is not None and item.get("semver") != best.get("semver"):
+                return Selection(best, items_read, queries)  # past the highest version's AMIs
+            if criteria.accepts(item) and (best is None or _newer(item, best)):
+                best = item
         start = response.get("LastEvaluatedKey")
-        if not start or not criteria.filters_items:
-            return Selection(None, items_read, queries)
+        if not start or (best is None and not criteria.filters_items):
+            return Selection(best, items_read, queries)
         params["ExclusiveStartKey"] = start
 
 
@@ -165,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lookupTable", help="lookup table name (default: from the profile or the stack outputs)")
     parser.add_argument("--deploymentTag", help="read the deployed stack AmiLifecycle-<tag> (default: the local "
                         "cloud profile if present, else cdk.json's stackTag)")
-    parser.add_argument("--json", action="store_true", help="print the whole lookup record as JSON")
+    parser.add_argument("--json", action="store_true", help="print the AMI's record as JSON: " + ", ".join(JSON_FIELDS))
     parser.add_argument("--quiet", action="store_true", help="print nothing on stderr when an AMI is found")
     return parser
 
@@ -234,7 +255,7 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None, stderr:
         print(f"{PROG}: no AMI matches: {criteria.describe()}{origin}", file=err)
         return NO_MATCH
     if args.json:
-        print(json.dumps(result.item, indent=2, sort_keys=True), file=out)
+        print(json.dumps({name: result.item[name] for name in JSON_FIELDS if name in result.item}, indent=2), file=out)
     else:
         print(result.item["ami_id"], file=out)
     if not args.quiet:

@@ -98,11 +98,23 @@ class Profile:
     aws_credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
+START_LOCAL = "start it with: bash deploy.sh --local --background"
+
+
 def profile_path(env: Mapping[str, str] = os.environ) -> Path | None:
     """AMI_LC_PROFILE if set, else the repository's .local-cloud/profile.json if it exists."""
     if env.get(PROFILE_ENV):
-        return Path(env[PROFILE_ENV]).expanduser()
+        path = Path(env[PROFILE_ENV]).expanduser()
+        if not path.exists():
+            # The local cloud removes its profile when it stops.
+            raise DeploymentError(f"the local cloud is not running (no profile {path}); {START_LOCAL}")
+        return path
     return DEFAULT_PROFILE if DEFAULT_PROFILE.is_file() else None
+
+
+def _stopped_local_cloud() -> bool:
+    """A local cloud ran from this checkout and is stopped (its state is there, its profile is gone)."""
+    return (DEFAULT_PROFILE.parent / "status.json").is_file() and not DEFAULT_PROFILE.exists()
 
 
 def load_profile(path: Path) -> Profile:
@@ -251,23 +263,43 @@ class Deployment:
 
         try:
             stacks = self.client("cloudformation").describe_stacks(StackName=self.stack_name)["Stacks"]
-        except NoCredentialsError as exc:
+        except (NoCredentialsError, NoRegionError) as exc:
+            missing = "credentials" if isinstance(exc, NoCredentialsError) else "region"
+            if _stopped_local_cloud():
+                raise DeploymentError(
+                    f"the local cloud is not running; {START_LOCAL} (or, for the stack {self.stack_name} in AWS, "
+                    f"set AWS_REGION and credentials)") from exc
             raise DeploymentError(
-                f"no AWS credentials to read the stack {self.stack_name} (set AWS_PROFILE or credentials)"
-            ) from exc
-        except NoRegionError as exc:
-            raise DeploymentError("no AWS region: set AWS_REGION or pass --region") from exc
+                f"no AWS {missing} to read the stack {self.stack_name}: set "
+                f"{'AWS_PROFILE or credentials' if missing == 'credentials' else 'AWS_REGION or pass --region'}, "
+                f"or use the local cloud ({START_LOCAL})") from exc
         except ClientError as exc:
             message = exc.response.get("Error", {}).get("Message", str(exc))
             if "does not exist" in message:
+                deployed = ", ".join(self.deployed_tags()) or "none"
                 raise DeploymentError(
                     f"deployment '{self.deployment_tag}' not found: the stack {self.stack_name} does not exist in "
-                    f"{self.region} (deploy it, pass --deploymentTag, or use a local cloud profile)"
+                    f"{self.region}; deployed stack tags there: {deployed}"
                 ) from exc
             raise DeploymentError(f"cannot read the stack {self.stack_name}: {message}") from exc
         except BotoCoreError as exc:
             raise DeploymentError(f"cannot read the stack {self.stack_name}: {exc}") from exc
         return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
+
+    def deployed_tags(self) -> list[str]:
+        """The stack tags that have a deployment here: the local cloud's, or the core stacks in the region."""
+        if self.profile:
+            return [self.profile.stack_tag] if self.profile.stack_tag else []
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        prefix = core_stack_name("x").removesuffix("x")
+        try:
+            pages = self.client("cloudformation").get_paginator("list_stacks").paginate(
+                StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"])
+            names = [stack["StackName"] for page in pages for stack in page["StackSummaries"]]
+        except (BotoCoreError, ClientError):
+            return []  # only used to enrich an error message
+        return sorted(name.removeprefix(prefix) for name in names if name.startswith(prefix))
 
     def output(self, name: str) -> str:
         value = self.outputs().get(name)

@@ -3,7 +3,7 @@
 #
 #   AMI=$(bash client/get_ami.sh)                       # latest hardened AMI of this git branch's stack tag
 #   bash get_ami.sh --minStage production --semver ^2.1 --productName "My Product Name"
-#   bash get_ami.sh --json                              # the whole lookup record
+#   bash get_ami.sh --json                              # the AMI's record (see --help)
 #
 # Defaults: stack tag = slug of the current git branch ("main" outside git), min stage hardened, latest
 # semver, the region of AWS_REGION (or of the local cloud profile). Options: python3 ami_selection.py --help.

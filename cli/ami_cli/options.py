@@ -17,8 +17,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lambdas.domain.events import EventName
+from lambdas.domain.cli_commands import UPDATE_EVENT_WORDS
+from lambdas.domain.events import AUTOMATIC_CREATION_EVENTS, AUTOMATIC_PATCH_EVENTS, EventName
 from lambdas.domain.models import NotificationMethod, NotificationTarget
+from lambdas.domain.requests import explain
 
 from .errors import UsageError
 
@@ -35,6 +37,7 @@ OPERATIONS: tuple[str, ...] = (
     "AMI_TIMELINE_PATCH",
     "AMI_APPROVAL_PATCH",
     "AMI_QA_EXPORT_LINK",
+    "AMI_DASHBOARD",
 )
 CLI_EVENTS: tuple[str, ...] = (
     "AMI_BUILD_ONLY",
@@ -44,13 +47,10 @@ CLI_EVENTS: tuple[str, ...] = (
     "QA_CERTIFICATION_REQUEST",
 )
 CREATION_LATER: dict[str, EventName] = {
-    "SMOKE_TESTS": EventName.SMOKE_TESTS_AMI_CREATE,
-    "VULNERABILITY_SCANS": EventName.VULNERABILITY_SCANS_AMI_CREATE,
-    "QA_CERTIFICATION_REQUEST": EventName.QA_CERTIFICATION_REQUEST,
+    UPDATE_EVENT_WORDS[name]: name for name in AUTOMATIC_CREATION_EVENTS if name in UPDATE_EVENT_WORDS
 }
 PATCH_LATER: dict[str, EventName] = {
-    "SMOKE_TESTS": EventName.SMOKE_TESTS_AMI_PATCH,
-    "VULNERABILITY_SCANS": EventName.VULNERABILITY_SCANS_AMI_PATCH,
+    UPDATE_EVENT_WORDS[name]: name for name in AUTOMATIC_PATCH_EVENTS if name in UPDATE_EVENT_WORDS
 }
 DEFAULT_WAIT_TIMEOUT = 3600.0
 
@@ -113,15 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--operation", type=upper, metavar="OPERATION", help=", ".join(OPERATIONS))
     parser.add_argument("--events", type=upper, action="append", default=[], metavar="EVENT",
                         help="repeatable: " + ", ".join(CLI_EVENTS))
-    parser.add_argument("--stackTag", dest="stack_tag")
+    parser.add_argument("--stackTag", dest="stack_tag",
+                        help="default: cli-config.json's stackTag, else the deployment's (the local cloud's, or "
+                        "--deploymentTag's); a tag no deployment serves is refused")
     parser.add_argument("--lifecycleId", dest="lifecycle_id")
-    parser.add_argument("--owner")
+    parser.add_argument("--owner", help="default: cli-config.json's owner (AMI_PATCH: the lifecycle's owner)")
     parser.add_argument("--productVer", dest="product_ver")
     parser.add_argument("--productName", dest="product_name")
     parser.add_argument("--commitRef", dest="commit_ref",
                         help="default for AMI_CREATE/AMI_PATCH: `git rev-parse HEAD` of the current directory")
     parser.add_argument("--notifications", action="append", default=[], metavar="METHOD::TARGET",
-                        help="repeatable, e.g. EMAIL::user@example.com or HTTPS::https://hooks.example.com/ami")
+                        help="repeatable, e.g. EMAIL::user@example.com or HTTPS::https://hooks.example.com/ami; "
+                        "each target gets every event's outcome; add ::IN_PROGRESS to also get each start. "
+                        "AMI_PATCH default: the lifecycle's targets")
     parser.add_argument("--properties", action="append", default=[], metavar="KEY::VALUE", help="repeatable")
     parser.add_argument("--certificationStatus", dest="certification_status", type=upper,
                         choices=("CERTIFIED", "FAILED"))
@@ -137,8 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lifecycleType", dest="lifecycle_type", type=str.lower, default="ami-creation",
                         choices=("ami-creation", "ami-patch"),
                         help="for AMI_GET_STATUS_BY_LIFECYCLE_ID and AMI_GET_STATUSES (default: ami-creation)")
-    parser.add_argument("--output", type=str.lower, choices=("text", "json"), default="text",
-                        help="json: one JSON document on stdout and nothing else")
+    parser.add_argument("--output", type=str.lower, choices=("text", "json", "id"), default="text",
+                        help="text: a summary with the next command; json: one JSON document on stdout and "
+                        "nothing else; id: only the lifecycle id, e.g. ID=$(api-cli ... --output id)")
     parser.add_argument("--wait", action="store_true",
                         help="follow the lifecycle until its started events finish (progress on stderr)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_WAIT_TIMEOUT, metavar="SECONDS",
@@ -169,25 +174,31 @@ def parse_args(argv: list[str]) -> Options:
 
 
 def validation_message(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    message = str(error.get("msg", "invalid"))
-    return message.removeprefix("Value error, ")
+    return explain(exc.errors()[0])
 
 
-def parse_notification(text: str) -> dict[str, str]:
-    method, separator, target = text.partition("::")
-    method, target = method.strip().upper(), target.strip()
+IN_PROGRESS_OPTION = "IN_PROGRESS"
+
+
+def parse_notification(text: str) -> dict[str, Any]:
+    """METHOD::TARGET, or METHOD::TARGET::IN_PROGRESS to be told when each event starts, too."""
+    method, separator, rest = text.partition("::")
+    target, _, option = rest.partition("::")
+    method, target, option = method.strip().upper(), target.strip(), option.strip().upper()
     if not separator or not method or not target:
         raise UsageError(f"--notifications '{text}': expected METHOD::TARGET, e.g. EMAIL::user@example.com")
     allowed = [item.value for item in NotificationMethod]
     if method not in allowed:
         raise UsageError(f"--notifications '{text}': unknown method '{method}'; expected {' or '.join(allowed)}")
+    if option not in ("", IN_PROGRESS_OPTION):
+        raise UsageError(f"--notifications '{text}': unknown option '{option}'; the only option is "
+                         f"{IN_PROGRESS_OPTION} (also notify when each event starts)")
     try:
         NotificationTarget(method=NotificationMethod(method), target=target)
     except (ValidationError, ValueError) as exc:
         detail = validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
         raise UsageError(f"--notifications '{text}': {detail}") from exc
-    return {"method": method, "target": target}
+    return {"method": method, "target": target, **({"in_progress": True} if option else {})}
 
 
 def parse_properties(values: list[str]) -> dict[str, str]:

@@ -15,9 +15,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from client.deployment import Deployment, DeploymentError
+from client.deployment import DEPLOYMENT_TAG_MAX_LENGTH, Deployment, DeploymentError, slugify
 
-from .errors import CliError
+from .errors import CliError, UsageError
 
 KEY_ENV = {"operator": "AMI_LC_OPERATOR_KEY", "qa": "AMI_LC_QA_KEY", "approver": "AMI_LC_APPROVER_KEY"}
 SECRET_OUTPUT = {"operator": "OperatorKeySecretArn", "qa": "QaKeySecretArn", "approver": "ApproverKeySecretArn"}
@@ -92,6 +92,24 @@ class Target:
         if not value:
             raise CliError(f"the secret {arn} holds no {role} API key")
         return value
+
+    def default_stack_tag(self) -> str:
+        """The stack tag of the deployment this CLI talks to (lifecycles live under their deployment's)."""
+        deployment = self.deployment
+        if deployment.profile is not None and deployment.profile.stack_tag:
+            return deployment.profile.stack_tag
+        return slugify(deployment.deployment_tag, DEPLOYMENT_TAG_MAX_LENGTH)
+
+    def check_stack_tag(self, stack_tag: str) -> None:
+        """Refuse a stack tag no deployment serves: a lifecycle under it would never be seen again."""
+        if self._endpoint or self._env.get(ENDPOINT_ENV):
+            return  # an endpoint given by hand: its deployment is not known here
+        deployed = self.default_stack_tag()
+        if stack_tag != deployed:
+            raise UsageError(
+                f"--stackTag '{stack_tag}': no deployment here serves this stack tag; deployed: {deployed} "
+                f"({self.describe()}). Leave --stackTag out to use it, or pass --deploymentTag {stack_tag} "
+                "for a deployment of that tag in AWS")
 
     def patch_bucket(self) -> str:
         try:

@@ -2,8 +2,10 @@
 
 Every menu action fills the same `Options` as BATCH mode and runs the same `execute`, so both modes
 check input and call the API identically. A field the API would refuse is asked again with the reason;
-an API error is shown and the main menu comes back. End of input (Ctrl-D, or the end of a script
-piped to stdin) quits. The exit code is that of the last operation run (0 if none).
+an API error is shown. Each result stays on screen until Enter brings the menu back (results are a
+few lines, menus fit a 24-line terminal). The last lifecycle created or looked at is the default of
+the next lifecycle prompt. End of input (Ctrl-D, or the end of a script piped to stdin) quits. The
+exit code is that of the last operation run (0 if none).
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from typing import Any, TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
-from client.deployment import default_stack_tag
 from lambdas.domain.requests import StackTag
 from lambdas.domain.semver import is_semver
 
 from .component import load_component
+from .config import config_notifications, config_properties, config_text, load_config
 from .errors import CliError, UsageError
-from .operations import Session, config_notifications, config_properties, execute, lifecycle_id_of, load_config
+from .operations import Session, execute
 from .options import Options, parse_notification, validation_message
+from .plan import lifecycle_id_of
 
 _STACK_TAG = TypeAdapter(StackTag)
 
@@ -124,10 +127,8 @@ class Ui:
         self.session = session
         self.prompt = Prompter(stdin, session.out)
         self.config = load_config(base.config, session.cwd)
-        stack_tag = self.config.get("stackTag")
-        self.stack_tag = stack_tag if isinstance(stack_tag, str) and stack_tag else default_stack_tag(session.cwd)[0]
-        owner = self.config.get("owner")
-        self.owner = owner if isinstance(owner, str) and owner else (session.env.get("USER") or None)
+        self.stack_tag = config_text(self.config, "stackTag") or session.target.default_stack_tag()
+        self.owner = config_text(self.config, "owner") or session.env.get("USER") or None
         self.notifications = ", ".join(config_notifications(self.config)) or None
         self.properties = config_properties(self.config)
         self.last_code = 0
@@ -135,24 +136,33 @@ class Ui:
     # ----- shared prompts -------------------------------------------------------------------------
 
     def _stack_tag(self) -> str:
-        return self.prompt.ask("Stack tag", self.stack_tag, check=_check_stack_tag) or ""
+        return self.prompt.ask("Stack tag", self.stack_tag, check=self._check_stack_tag) or ""
+
+    def _check_stack_tag(self, value: str) -> None:
+        _check_stack_tag(value)
+        self.session.target.check_stack_tag(value)
 
     def _lifecycle(self) -> str:
-        return (self.prompt.ask("Lifecycle id", check=_check_lifecycle_id) or "").lower()
+        return (self.prompt.ask("Lifecycle id", self.session.last_lifecycle, check=_check_lifecycle_id) or "").lower()
 
-    def _owner(self) -> str:
+    def _owner(self, inherited: bool = False) -> str | None:
+        if inherited:
+            return self.prompt.ask("Owner (Enter: the lifecycle's)", required=False)
         return self.prompt.ask("Owner", self.owner) or ""
 
-    def _notifications(self) -> list[str]:
-        answer = self.prompt.ask("Notifications (METHOD::TARGET, comma-separated)", self.notifications,
-                                 check=_check_notifications)
+    def _notifications(self, inherited: bool = False) -> list[str]:
+        label = "Notifications (METHOD::TARGET[::IN_PROGRESS], comma-separated)"
+        if inherited:
+            answer = self.prompt.ask(f"{label} (Enter: the lifecycle's)", required=False, check=_check_notifications)
+        else:
+            answer = self.prompt.ask(label, self.notifications, check=_check_notifications)
         return _split_notifications(answer or "")
 
     def _run(self, options: Options, *, ask_wait: bool = False) -> None:
         if ask_wait and self.prompt.confirm("Wait until the events finish?"):
             options.wait = True
         if options.operation not in ("AMI_GET_STATUS_BY_LIFECYCLE_ID", "AMI_GET_STATUSES", "AMI_TIMELINE_CREATE",
-                                     "AMI_TIMELINE_PATCH", "AMI_QA_EXPORT_LINK") and not self.prompt.confirm(
+                                     "AMI_TIMELINE_PATCH", "AMI_QA_EXPORT_LINK", "AMI_DASHBOARD") and not self.prompt.confirm(
                 f"Send {options.operation}?", default=True):
             self.prompt.say("Cancelled.")
             return
@@ -161,6 +171,7 @@ class Ui:
         except CliError as exc:
             print(f"api-cli: error: {exc.message}", file=self.session.err)
             self.last_code = exc.exit_code
+        self.prompt.line("Press Enter for the menu. ")
 
     def _options(self, operation: str, **values: Any) -> Options:
         return self.base.copy(mode="UI", operation=operation, output="text", wait=False, **values)
@@ -247,8 +258,8 @@ class Ui:
             events=plans[choice],
             lifecycle_id=lifecycle_id,
             stack_tag=stack_tag,
-            owner=self._owner(),
-            notifications=self._notifications(),
+            owner=self._owner(inherited=True),
+            notifications=self._notifications(inherited=True),
             patch_component=component,
             patch_change_description=description,
             semver_bump_type=bump,
@@ -281,6 +292,7 @@ class Ui:
             "Approve or reject an AMI (patch; approver key)",
             "QA export download link (QA key)",
             "Follow a lifecycle until its events finish",
+            "Fleet dashboard link (every product of a stack tag)",
             "Back",
         ])
         if choice == 0:
@@ -312,6 +324,8 @@ class Ui:
                                     lifecycle_type=self._lifecycle_type())
             options.wait = True
             self._run(options)
+        elif choice == 9:
+            self._run(self._options("AMI_DASHBOARD", stack_tag=self._stack_tag()))
 
     def _lifecycle_type(self) -> str:
         return ["ami-creation", "ami-patch"][self.prompt.choose("Lifecycle type", ["ami-creation", "ami-patch"])]

@@ -4,8 +4,9 @@ Polls the status route with a bounded backoff (2 s, growing to 30 s) within an o
 prints each change of an event's status on stderr. The lifecycle is still running while an event is
 IN_PROGRESS, or while an enabled automatic event is NOT_STARTED with every earlier event COMPLETED (the
 moment between a result and the start of the next event). Then it is done: exit 0 if no event ended
-FAILED or ERROR, else exit 1 with the event's reason. Manual steps (QA certification, approval) are
-not waited for: the summary says the lifecycle waits for them.
+FAILED or ERROR, else exit 1 with the event's reason; either way the lifecycle is printed (render.py),
+with the command that moves it on. Manual steps (QA certification, approval) are not waited for: the
+summary says the lifecycle waits for them and how to give them.
 """
 
 from __future__ import annotations
@@ -14,22 +15,17 @@ import json
 import time
 from typing import Any
 
-from lambdas.domain.events import AUTOMATIC_CREATION_EVENTS, AUTOMATIC_PATCH_EVENTS, Stage
+from lambdas.domain.display import brief
+from lambdas.domain.events import AUTOMATIC_CREATION_EVENTS, AUTOMATIC_PATCH_EVENTS
 
 from .errors import ApiError, CliError, LifecycleFailed, TransportError
+from .render import lifecycle_lines, record_of
 
 FIRST_DELAY, MAX_DELAY, BACKOFF = 2.0, 30.0, 1.5
 AUTOMATIC = {
     "ami-creation": {event.value for event in AUTOMATIC_CREATION_EVENTS},
     "ami-patch": {event.value for event in AUTOMATIC_PATCH_EVENTS},
 }
-MANUAL_NEXT_STEP = {
-    "QA_CERTIFICATION_RESPONSE": "QA certification (AMI_QA_CERTIFICATION)",
-    "MARK_FOR_PRODUCTION_CREATE": "approval (AMI_APPROVAL_CREATE)",
-    "MARK_FOR_PRODUCTION_PATCH": "approval (AMI_APPROVAL_PATCH)",
-}
-
-
 def is_running(record: dict[str, Any], kind: str) -> bool:
     events = record.get("events") or []
     if any(event.get("status") == "IN_PROGRESS" for event in events):
@@ -48,28 +44,9 @@ def is_running(record: dict[str, Any], kind: str) -> bool:
 def failure(record: dict[str, Any]) -> str | None:
     for event in record.get("events") or []:
         if event.get("status") in ("FAILED", "ERROR"):
-            reason = event.get("reason") or "no reason recorded"
+            reason = brief(event.get("reason") or "no reason recorded")
             return f"{event['name']} {event['status']}: {reason}"
     return None
-
-
-def summary(record: dict[str, Any]) -> str:
-    events = record.get("events") or []
-    completed = [event["name"] for event in events if event.get("status") == "COMPLETED"]
-    stage = record.get("stage")
-    stage_text = Stage(stage).slug if isinstance(stage, int) and stage in Stage._value2member_map_ else str(stage)
-    ami = record.get("ami") or {}
-    text = (f"Lifecycle {record.get('lifecycle_id')}: {', '.join(completed) or 'no event'} COMPLETED; "
-            f"stage {stage_text}")
-    if ami.get("ami_id"):
-        text += f"; AMI {ami['ami_id']} ({record.get('semver')}, {ami.get('region')})"
-    waiting = next(
-        (MANUAL_NEXT_STEP[event["name"]] for event in events
-         if event.get("name") in MANUAL_NEXT_STEP and event.get("enabled") and event.get("status") == "NOT_STARTED"
-         and all(earlier.get("status") == "COMPLETED" for earlier in events[: events.index(event)])),
-        None,
-    )
-    return text + (f". It now waits for {waiting}." if waiting else ".")
 
 
 def _status(session: Any, lifecycle_id: str, kind: str, key: str, patch_number: int | None) -> dict[str, Any]:
@@ -82,9 +59,26 @@ def _status(session: Any, lifecycle_id: str, kind: str, key: str, patch_number: 
     if patch_number is not None and record.get("patch_number") != patch_number:
         raise LifecycleFailed(
             f"patch run {record.get('patch_number')} replaced run {patch_number} while waiting; "
-            f"follow it with --operation AMI_GET_STATUS_BY_LIFECYCLE_ID --lifecycleType ami-patch --wait"
+            f"follow it with: {session.program} --operation AMI_GET_STATUS_BY_LIFECYCLE_ID --lifecycleId {lifecycle_id} "
+            "--lifecycleType ami-patch --wait"
         )
     return record
+
+
+def _report_changes(session: Any, record: dict[str, Any], seen: dict[str, tuple[str, int]], elapsed: float) -> bool:
+    """One progress line on stderr per change of an event's status or attempt; True if any changed."""
+    changed = False
+    for event in record.get("events") or []:
+        state = (event.get("status", ""), int(event.get("attempt") or 0))
+        if (event.get("status") == "NOT_STARTED" and event["name"] not in seen) or seen.get(event["name"]) == state:
+            continue
+        seen[event["name"]] = state
+        changed = True
+        failed = event.get("reason") and state[0] in ("FAILED", "ERROR")
+        reason = f" - {brief(event['reason'])}" if failed else ""
+        attempt = f" (attempt {state[1]})" if state[1] > 1 else ""
+        session.note(f"[{elapsed:>5.0f}s] {event['name']} {state[0]}{attempt}{reason}")
+    return changed
 
 
 def follow(
@@ -114,17 +108,7 @@ def follow(
                 raise
             session.note(f"status poll failed, retrying: {exc.message}")
         else:
-            changed = False
-            for event in record.get("events") or []:
-                state = (event.get("status", ""), int(event.get("attempt") or 0))
-                if event.get("status") == "NOT_STARTED" and event["name"] not in seen:
-                    continue
-                if seen.get(event["name"]) != state:
-                    seen[event["name"]] = state
-                    changed = True
-                    reason = f" - {event['reason']}" if event.get("reason") and state[0] in ("FAILED", "ERROR") else ""
-                    attempt = f" (attempt {state[1]})" if state[1] > 1 else ""
-                    session.note(f"[{clock() - started:>5.0f}s] {event['name']} {state[0]}{attempt}{reason}")
+            changed = _report_changes(session, record, seen, clock() - started)
             if not is_running(record, kind):
                 break
             if changed:
@@ -144,9 +128,9 @@ def follow(
 
     if output == "json":
         print(json.dumps(record, indent=2), file=session.out)
+    elif output == "text":
+        session.show(lifecycle_lines(record_of(record), session.program))
     problem = failure(record)
     if problem:
         raise LifecycleFailed(problem)
-    if output == "text":
-        print(summary(record), file=session.out)
     return 0

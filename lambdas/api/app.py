@@ -16,13 +16,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lambdas.core.observability import logger, metrics
 from lambdas.core.settings import get_settings
 from lambdas.domain.errors import DomainError, Forbidden, Unauthorized
-from lambdas.domain.requests import ErrorBody
+from lambdas.domain.requests import LIFECYCLE_ID_PATTERN, ErrorBody, explain
 
 OPERATOR, QA, APPROVER = "operator", "qa", "approver"
-PathId = Annotated[
-    str,
-    Path(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", description="Lifecycle id (UUID)."),
-]
+PathId = Annotated[str, Path(pattern=LIFECYCLE_ID_PATTERN, description="Lifecycle id (UUID).")]
 
 ERROR_RESPONSES: dict[int, dict[str, Any]] = {
     code: {"description": text, "content": {"application/json": {"model": ErrorBody}}}
@@ -49,7 +46,7 @@ def _describe_validation(exc: RequestValidationError) -> str:
             continue
         location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
         where = ".".join(location) or "body"
-        problems.append(f"{where}: {error.get('msg', 'invalid')}")
+        problems.append(f"{where}: {explain(error)}")
     return "; ".join(problems) or "invalid request"
 
 

@@ -15,14 +15,15 @@ Function = Literal["read", "lifecycles", "certify", "approve"]
 @dataclass(frozen=True)
 class Route:
     method: str
-    path: str  # API Gateway form: {lifecycle-id}
+    path: str  # API Gateway form: {lifecycle-id}, {stack-tag}
     function: Function
-    # "key": API Gateway requires a valid x-api-key. "link": the page and its data are opened by a
-    # browser, which cannot send a header; the handler verifies the signed link's token instead.
+    # "key": API Gateway requires a valid x-api-key. "link": a page and its data (a timeline, the
+    # fleet dashboard) are opened by a browser, which cannot send a header; the handler verifies the
+    # signed link's token instead.
     auth: Literal["key", "link"] = "key"
 
 
-_C, _P = "/ami-creation/lifecycles", "/ami-patch/lifecycles"
+_C, _P, _F = "/ami-creation/lifecycles", "/ami-patch/lifecycles", "/ami-fleet"
 ROUTES: tuple[Route, ...] = (
     Route("POST", _C, "lifecycles"),
     Route("PUT", _C, "lifecycles"),
@@ -42,16 +43,20 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{_P}/{{lifecycle-id}}/timeline-link", "read"),
     Route("GET", f"{_P}/{{lifecycle-id}}/timeline", "read", auth="link"),
     Route("GET", f"{_P}/{{lifecycle-id}}/timeline/data", "read", auth="link"),
+    Route("GET", f"{_F}/{{stack-tag}}/dashboard-link", "read"),
+    Route("GET", f"{_F}/{{stack-tag}}/dashboard", "read", auth="link"),
+    Route("GET", f"{_F}/{{stack-tag}}/dashboard/data", "read", auth="link"),
 )
 
 
 def match(method: str, path: str) -> Route | None:
-    """The route serving a concrete request path (e.g. /ami-creation/lifecycles/<uuid>/status)."""
+    """The route serving a concrete request path (e.g. /ami-creation/lifecycles/<uuid>/status); a
+    parameter segment matches any value."""
     parts = path.rstrip("/").split("/")
     for route in ROUTES:
         pattern = route.path.split("/")
         if route.method == method and len(pattern) == len(parts) and all(
-            want == got or want == "{lifecycle-id}" for want, got in zip(pattern, parts, strict=True)
+            want == got or want.startswith("{") for want, got in zip(pattern, parts, strict=True)
         ):
             return route
     return None

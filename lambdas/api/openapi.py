@@ -11,20 +11,20 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
 from lambdas.api.app import create_app
 from lambdas.api.catalog import match
-from lambdas.api.routes.read import router as read_routes
+from lambdas.api.routes import pages, read
 from lambdas.api.routes.writes import approval, certification, lifecycles
 
 
 def openapi_json() -> str:
-    app = create_app(read_routes, lifecycles, certification, approval)
+    app = create_app(read.router, pages.router, lifecycles, certification, approval)
     document = json.loads(app.get_openapi_json_schema(
         title="AMI Lifecycle Orchestrator API",
         version="1.0.0",
         description=(
             "Build, test, scan, certify, approve and patch golden AMIs. Routes need the x-api-key header: "
             "the operator key calls every route except certify and export-link (QA key) and approve "
-            "(approver key). The timeline page and its data take no key: they are opened with the "
-            "short-lived, read-only link that timeline-link returns."
+            "(approver key). The timeline and fleet dashboard pages and their data take no key: they are "
+            "opened with the short-lived, read-only link that timeline-link or dashboard-link returns."
         ),
         security_schemes={"apiKey": APIKey(name="x-api-key", in_=APIKeyIn.header)},
         security=[{"apiKey": []}],
@@ -33,7 +33,7 @@ def openapi_json() -> str:
         for method, operation in operations.items():
             # Every validation error is a 400 ErrorBody (app.invalid_request); 422 is never sent.
             operation.get("responses", {}).pop("422", None)
-            route = match(method.upper(), path.replace("{lifecycle_id}", "{lifecycle-id}"))
+            route = match(method.upper(), path)
             if route is not None and route.auth == "link":
                 operation["security"] = []  # opened by a browser with the signed link's token
     unused = {"HTTPValidationError", "ValidationError"}

@@ -36,6 +36,10 @@ class NotificationTarget(BaseModel):
 
     method: NotificationMethod
     target: str = Field(min_length=3, max_length=512)
+    in_progress: bool = Field(
+        default=False,
+        description="Also notify when an event starts (IN_PROGRESS); by default only outcomes are sent.",
+    )
 
     def model_post_init(self, __context: Any) -> None:
         if self.method is NotificationMethod.EMAIL and not _EMAIL.fullmatch(self.target):
@@ -66,6 +70,16 @@ Text = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_no_co
 Properties = Annotated[dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=1024)]], Field(max_length=50)]
 
 
+class Attempt(BaseModel):
+    """An earlier attempt of an event that ended FAILED or ERROR (kept when the event is retried)."""
+
+    attempt: int
+    status: EventStatus
+    started_at: str | None = None
+    ended_at: str | None = None
+    reason: str | None = None
+
+
 class EventState(BaseModel):
     name: EventName
     enabled: bool = False
@@ -77,6 +91,7 @@ class EventState(BaseModel):
     reason: str | None = None
     outputs: dict[str, Any] = Field(default_factory=dict)
     properties: dict[str, str] = Field(default_factory=dict)
+    earlier_attempts: list[Attempt] = Field(default_factory=list)
 
 
 class LifecycleRecord(BaseModel):

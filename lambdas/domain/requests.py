@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -17,10 +18,31 @@ def _semver(value: str) -> str:
     return value
 
 
+LIFECYCLE_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+STACK_TAG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+COMPONENT_URL_PATTERN = r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/[^\s]+\.(yml|yaml)$"
+# What each pattern means, in words: a 400 or a CLI usage error says this, never the regex.
+PATTERN_WORDS = {
+    LIFECYCLE_ID_PATTERN: "a lifecycle id: a lower-case UUID such as 2b4c443f-44fe-442f-a233-32fb5dac5e2c",
+    STACK_TAG_PATTERN: "a stack tag: lower-case letters and digits, words joined by single dashes (e.g. main, "
+                       "release-2024)",
+    COMPONENT_URL_PATTERN: "an s3://bucket/key location of a .yml or .yaml document",
+}
+
+
+def explain(error: Mapping[str, Any]) -> str:
+    """One pydantic error in words (the API's 400 messages and the CLI's usage errors)."""
+    if error.get("type") == "string_pattern_mismatch":
+        words = PATTERN_WORDS.get(str((error.get("ctx") or {}).get("pattern")))
+        if words:
+            return f"'{error.get('input')}' is not {words}"
+    return str(error.get("msg", "invalid")).removeprefix("Value error, ")
+
+
 LifecycleId = Annotated[
     str,
     Field(
-        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        pattern=LIFECYCLE_ID_PATTERN,
         description="Lifecycle id (lower-case UUID).",
         examples=["2b4c443f-44fe-442f-a233-32fb5dac5e2c"],
     ),
@@ -28,7 +50,7 @@ LifecycleId = Annotated[
 StackTag = Annotated[
     str,
     Field(
-        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        pattern=STACK_TAG_PATTERN,
         max_length=63,
         description="Slug of the branch or channel the AMI belongs to (lower case, digits, dashes).",
         examples=["main"],
@@ -72,14 +94,14 @@ class UpdateLifecycleRequest(Strict):
 class CreatePatchRequest(Strict):
     lifecycle_id: LifecycleId
     stack_tag: StackTag
-    owner: Text
+    owner: Text | None = Field(default=None, description="Default: the lifecycle's owner.")
     commit_ref: Text | None = None
-    notifications: Notifications
+    notifications: Notifications | None = Field(default=None, description="Default: the lifecycle's targets.")
     events: Annotated[list[EventSwitch], Field(min_length=1, max_length=3)]
     patch_component_url: Annotated[
         str,
         Field(
-            pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/[^\s]+\.(yml|yaml)$",
+            pattern=COMPONENT_URL_PATTERN,
             description="s3:// location of the AWSTOE component document, in this deployment's patch bucket.",
         ),
     ]
@@ -116,6 +138,15 @@ class LifecycleAccepted(BaseModel):
     status_path: str = Field(description="GET this path (with your API key header) to follow the lifecycle.")
 
 
+class PatchCheck(BaseModel):
+    """A dry run's answer: the patch would be accepted (a refusal is the same 4xx as the real request)."""
+
+    lifecycle_id: str
+    semver: str = Field(description="The version the patch would get.")
+    parent_ami_id: str
+    parent_semver: str
+
+
 class EventRecorded(BaseModel):
     lifecycle_id: str
     event: EventName
@@ -130,6 +161,11 @@ class LifecycleList(BaseModel):
 
 class TimelineLink(BaseModel):
     path: str = Field(description="Append to the API endpoint; open in a browser. Read-only, this lifecycle only.")
+    expires_at: str
+
+
+class DashboardLink(BaseModel):
+    path: str = Field(description="Append to the API endpoint; open in a browser. Read-only, this stack tag only.")
     expires_at: str
 
 

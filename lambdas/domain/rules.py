@@ -20,7 +20,7 @@ from lambdas.domain.events import (
     EventStatus,
     LifecycleType,
 )
-from lambdas.domain.models import EventState, LifecycleRecord
+from lambdas.domain.models import Attempt, EventState, LifecycleRecord
 
 RETRYABLE = frozenset({EventStatus.NOT_STARTED, EventStatus.FAILED, EventStatus.ERROR})
 
@@ -116,8 +116,22 @@ def execution_name(record: LifecycleRecord, name: EventName, attempt: int) -> st
     return f"{record.lifecycle_id}-{patch}{EVENT_CODE[name]}-{attempt}"
 
 
+MAX_EARLIER_ATTEMPTS = 10  # keeps a retried-forever event's item small
+
+
+def _keep_failed_attempt(state: EventState) -> None:
+    """A retry overwrites the event's dates and reason: keep the failed attempt's for the timeline."""
+    if state.status in (EventStatus.FAILED, EventStatus.ERROR):
+        state.earlier_attempts.append(Attempt(
+            attempt=state.attempt, status=state.status, started_at=state.started_at, ended_at=state.status_date,
+            reason=state.reason,
+        ))
+        del state.earlier_attempts[:-MAX_EARLIER_ATTEMPTS]
+
+
 def begin_event(record: LifecycleRecord, name: EventName, now: str) -> EventState:
     state = ensure_can_start(record, name)
+    _keep_failed_attempt(state)
     state.attempt += 1
     state.status = EventStatus.IN_PROGRESS
     state.started_at = now
@@ -157,6 +171,7 @@ def record_manual_verdict(
 ) -> EventState:
     """A verdict given through the API (QA certification, a NOT_APPROVED approval)."""
     state = ensure_can_start(record, name)
+    _keep_failed_attempt(state)
     state.attempt += 1
     state.started_at = now
     state.execution_name = None

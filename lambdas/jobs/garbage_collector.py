@@ -14,5 +14,7 @@ from lambdas.orchestrator.factory import get_orchestrator
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     terminated = get_orchestrator().collect_garbage()
-    logger.info("garbage collection done", extra={"terminated": terminated})
+    # Hourly, and usually with nothing to do: INFO only when it terminated something.
+    log = logger.info if terminated else logger.debug
+    log("garbage collection done", extra={"terminated": terminated})
     return {"terminated": terminated}

@@ -14,5 +14,7 @@ from lambdas.orchestrator.factory import get_orchestrator
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     marked = get_orchestrator().reconcile()
-    logger.info("reconciliation done", extra={"marked_error": len(marked)})
+    # Every few minutes, and usually with nothing to do: INFO only when it changed something.
+    log = logger.info if marked else logger.debug
+    log("reconciliation done", extra={"marked_error": len(marked)})
     return {"marked_error": [{"lifecycle_id": lifecycle_id, "event": name.value} for lifecycle_id, name in marked]}

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -19,12 +20,12 @@ from lambdas.adapters.workflow_starter import WorkflowStarter
 from lambdas.core.observability import logger, metrics, record_event_outcome
 from lambdas.core.settings import Settings
 from lambdas.domain import rules
-from lambdas.domain.contracts import PatchRequest, WorkflowError, WorkflowInput, WorkflowResult
+from lambdas.domain.contracts import AmiRef, PatchRequest, WorkflowError, WorkflowInput, WorkflowResult
 from lambdas.domain.errors import Conflict, DomainError, InvalidRequest
 from lambdas.domain.events import WORKFLOW_OF_EVENT, EventName, EventStatus, LifecycleType
 from lambdas.domain.lookup import entries_for
 from lambdas.domain.models import EventState, LifecycleRecord, utc_now
-from lambdas.domain.notifications import chain_paused_notification, event_notification
+from lambdas.domain.notifications import chain_paused_notification, event_notification, started_notification
 from lambdas.domain.requests import (
     ApproveRequest,
     CertifyRequest,
@@ -39,6 +40,13 @@ from lambdas.domain.tags import event_tags
 MANUAL_CREATION_EVENTS = {EventName.QA_CERTIFICATION_RESPONSE, EventName.MARK_FOR_PRODUCTION_CREATE}
 _ERROR_REASON_LIMIT = 1000
 MAX_PROPERTIES = 50  # the per-request limit of requests.Properties, kept for the merged whole
+
+
+class PatchPlan(NamedTuple):
+    creation: LifecycleRecord
+    events: set[EventName]
+    semver: str
+    parent: AmiRef  # the lineage's production AMI, which the patch starts from
 
 
 class WorkflowStartFailed(DomainError):
@@ -117,7 +125,9 @@ class Orchestrator:
 
     # ----- patch lifecycle ----------------------------------------------------------------------
 
-    def create_patch(self, request: CreatePatchRequest) -> tuple[LifecycleRecord, EventState]:
+    def check_patch(self, request: CreatePatchRequest, *, component_uploaded: bool = True) -> PatchPlan:
+        """Every rule a patch request must pass; a dry run (`component_uploaded=False`) checks all
+        but the component's presence, so a client can ask before it uploads anything."""
         creation = self.repository.get(request.lifecycle_id)
         _check_stack_tag(creation, request.stack_tag)
         if creation.approved_ami is None:
@@ -141,12 +151,18 @@ class Orchestrator:
                 f"patch_component_url: must be in this deployment's patch bucket "
                 f"s3://{self.settings.patch_component_bucket}/"
             )
-        if not self.components.exists(bucket, key):
+        if component_uploaded and not self.components.exists(bucket, key):
             raise InvalidRequest(f"patch_component_url: {request.patch_component_url} does not exist")
         parent = creation.approved_ami
         taken = {Version.parse(version) for version in creation.allocated_semvers}
         semver = str(next_free(Version.parse(parent.semver or creation.semver), request.semver_bump_type, taken))
-        for target in request.notifications:
+        return PatchPlan(creation, chosen, semver, parent)
+
+    def create_patch(self, request: CreatePatchRequest) -> tuple[LifecycleRecord, EventState]:
+        creation, chosen, semver, parent = self.check_patch(request)
+        # A patch run inherits the lineage's owner and targets unless the request names its own.
+        notifications = request.notifications or creation.notifications
+        for target in notifications:
             self.notifier.subscribe(target)
         now = self.clock()
         patch = LifecycleRecord.new(
@@ -156,11 +172,11 @@ class Orchestrator:
             enabled=chosen | {EventName.MARK_FOR_PRODUCTION_PATCH},
             now=now,
             stack_tag=creation.stack_tag,
-            owner=request.owner,
+            owner=request.owner or creation.owner,
             product_name=creation.product_name,
             product_ver=creation.product_ver,
             commit_ref=request.commit_ref or creation.commit_ref,
-            notifications=request.notifications,
+            notifications=notifications,
             properties=request.properties,
             semver=semver,
             parent_ami=parent,
@@ -417,8 +433,9 @@ class Orchestrator:
                 f"{state.name.value} could not be started; it is recorded as ERROR and can be retried"
             ) from exc
         logger.info("event started", extra={"event": state.name.value, "attempt": state.attempt})
-        if announce:
-            self.notifier.publish(event_notification(record, state.name, EventStatus.IN_PROGRESS))
+        started = started_notification(record, state.name) if announce else None
+        if started is not None:
+            self.notifier.publish(started)
 
     def _tag(self, record: LifecycleRecord, state: EventState, *, strict: bool) -> None:
         if record.ami is None:

@@ -119,7 +119,8 @@ class OrchestratorApi(Construct):
                 suppress_checkov(
                     method,
                     ("CKV_AWS_59", "Opened by a browser, which cannot send x-api-key: the handler admits only a "
-                                   "short-lived HMAC-signed link scoped read-only to one lifecycle."),
+                                   "short-lived HMAC-signed link scoped read-only to one lifecycle's timeline or "
+                                   "one stack tag's dashboard."),
                 )
         for function in functions.values():
             suppress_checkov(

@@ -188,12 +188,15 @@ def test_every_route_goes_to_its_function_by_lambda_proxy(core: dict[str, Any]) 
         assert f"${{{function_id}.Arn}}" in render(integration["Uri"]), route
 
 
-def test_every_method_requires_an_api_key_except_the_signed_timeline_pages(core: dict[str, Any]) -> None:
+def test_every_method_requires_an_api_key_except_the_signed_pages(core: dict[str, Any]) -> None:
     routes = _routes(core)
-    assert len(routes) == 18  # the 13 routes of the design, 2 timeline links, 2 timeline data, 1 export link
+    # The 13 routes of the design, 2 timeline links, 2 timeline data, 1 export link, and the fleet
+    # dashboard's link, page and data.
+    assert len(routes) == 21
     for route, method in routes.items():
         assert method["ApiKeyRequired"] is (route not in KEYLESS), route
-    assert KEYLESS == {(m, p) for m, p in ROUTES if p.endswith(("/timeline", "/timeline/data"))}
+    assert KEYLESS == {(m, p) for m, p in ROUTES if p.endswith(("/timeline", "/timeline/data", "/dashboard",
+                                                                "/dashboard/data"))}
     (api,) = resources(core, "AWS::ApiGateway::RestApi").values()
     assert api["Properties"]["ApiKeySourceType"] == "HEADER"
     assert api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}

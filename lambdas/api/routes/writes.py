@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from lambdas.adapters.artifacts import presigned_download
@@ -23,12 +24,19 @@ from lambdas.domain.requests import (
     EventRecorded,
     ExportLink,
     LifecycleAccepted,
+    PatchCheck,
     UpdateLifecycleRequest,
     UpdatePatchRequest,
 )
 from lambdas.orchestrator.factory import get_orchestrator
 
 
+PATCH_RESPONSES = {
+    201: {"description": "The patch run was created and PATCH_AMI started.",
+          "content": {"application/json": {"model": LifecycleAccepted}}},
+    200: {"description": "dry_run=true: the patch would be accepted.",
+          "content": {"application/json": {"model": PatchCheck}}},
+}
 lifecycles = APIGatewayRouter()
 certification = APIGatewayRouter()
 approval = APIGatewayRouter()
@@ -64,12 +72,28 @@ def update_lifecycle(request: Annotated[UpdateLifecycleRequest, Body()]) -> Life
     return _accepted(*get_orchestrator().update_lifecycle(request, LifecycleType.CREATION))
 
 
-@lifecycles.post("/ami-patch/lifecycles", status_code=201, responses=ERROR_RESPONSES,
+@lifecycles.post("/ami-patch/lifecycles", status_code=201, responses=ERROR_RESPONSES | PATCH_RESPONSES,
                  summary="Patch the lifecycle's production AMI: bumps MINOR or PATCH and starts PATCH_AMI")
-def create_patch(request: Annotated[CreatePatchRequest, Body()]) -> LifecycleAccepted:
+def create_patch(
+    request: Annotated[CreatePatchRequest, Body()],
+    dry_run: Annotated[bool, Query(description="Check the request (all but the component's presence) and "
+                                               "change nothing: 200 with the version it would get, or the "
+                                               "same 4xx as the real request.")] = False,
+) -> Response[LifecycleAccepted | PatchCheck]:
     require_role(lifecycles, OPERATOR)
     logger.set_correlation_id(request.lifecycle_id)
-    return _accepted(*get_orchestrator().create_patch(request))
+    orchestrator = get_orchestrator()
+    if dry_run:
+        # Asked before the component is uploaded: a refused patch leaves nothing in the bucket.
+        planned = orchestrator.check_patch(request, component_uploaded=False)
+        return _json(200, PatchCheck(lifecycle_id=planned.creation.lifecycle_id, semver=planned.semver,
+                                     parent_ami_id=planned.parent.ami_id,
+                                     parent_semver=planned.parent.semver or planned.creation.semver))
+    return _json(201, _accepted(*orchestrator.create_patch(request)))
+
+
+def _json(status: int, model: LifecycleAccepted | PatchCheck) -> Response[LifecycleAccepted | PatchCheck]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=model.model_dump(mode="json"))
 
 
 @lifecycles.put("/ami-patch/lifecycles", responses=ERROR_RESPONSES,

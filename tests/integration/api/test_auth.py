@@ -2,7 +2,8 @@
 
 Key routes: API Gateway validated an x-api-key and passes its id; the function maps the id to a role.
 The operator key calls every key route but certify and export-link (QA key) and approve (approver key).
-Link routes (the timeline page and its data) are opened by a browser and take a signed token instead.
+Link routes (the timeline and dashboard pages and their data) are opened by a browser and take a signed
+token instead.
 """
 
 import pytest
@@ -22,7 +23,7 @@ PATCH_BODY = {
     "patch_change_description": "fix", "semver_bump_type": "PATCH",
 }
 VERDICT = {"lifecycle_id": UNKNOWN_ID, "stack_tag": "main"}
-C, P, ID = CREATION, PATCH, "{lifecycle-id}"
+C, P, F, ID, TAG = CREATION, PATCH, "/ami-fleet", "{lifecycle-id}", "{stack-tag}"
 
 # A valid request for each key route, and what its own role gets for it (404: the lifecycle is unknown).
 VALID = {
@@ -40,6 +41,7 @@ VALID = {
     ("GET", f"{P}/{ID}/status"): ({}, 404),
     ("POST", f"{P}/{ID}/approve"): ({"body": {**VERDICT, "approval_status": "APPROVED", "approver": "jane"}}, 404),
     ("GET", f"{P}/{ID}/timeline-link"): ({}, 404),
+    ("GET", f"{F}/{TAG}/dashboard-link"): ({}, 200),
 }
 KEY_ROUTES = [route for route in ROUTES if route.auth == "key"]
 LINK_ROUTES = [route for route in ROUTES if route.auth == "link"]
@@ -51,7 +53,7 @@ def ids(routes):
 
 def request_for(route):
     request, expected = VALID[(route.method, route.path)]
-    return route.method, route.path.replace(ID, UNKNOWN_ID), request, expected
+    return route.method, route.path.replace(ID, UNKNOWN_ID).replace(TAG, "main"), request, expected
 
 
 def test_the_original_13_routes_are_all_served():
@@ -88,9 +90,11 @@ def test_only_the_routes_own_key_gets_through(deployment, route):
 
 @pytest.mark.parametrize("route", LINK_ROUTES, ids=ids(LINK_ROUTES))
 def test_a_link_route_needs_a_genuine_token_not_a_key(deployment, route):
-    path = route.path.replace(ID, UNKNOWN_ID)
+    path = route.path.replace(ID, UNKNOWN_ID).replace(TAG, "main")
+    page = "dashboard" if TAG in route.path else "timeline"
     assert_error(call_api("GET", path, role="operator"), 400, "token", "Field required")
-    forged = "v1." + UNKNOWN_ID + ".c.9999999999." + "A" * 43
+    subject, view = ("main", "d") if page == "dashboard" else (UNKNOWN_ID, "c")
+    forged = f"v1.{subject}.{view}.9999999999." + "A" * 43
     for role in (None, "operator"):
-        assert_error(call_api("GET", path, role=role, query={"token": forged}), 401, "timeline link")
-    assert_error(call_api("GET", path, role=None, query={"token": "x" * 30}), 401, "invalid timeline link")
+        assert_error(call_api("GET", path, role=role, query={"token": forged}), 401, f"invalid {page} link")
+    assert_error(call_api("GET", path, role=None, query={"token": "x" * 30}), 401, f"invalid {page} link")

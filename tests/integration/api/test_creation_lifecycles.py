@@ -69,10 +69,13 @@ def test_create_subscribes_each_target_once_with_a_filter_on_its_id(deployment):
     assert list(subscribed) == ["user@domain.com"]
     policy = json.loads(subscribed["user@domain.com"]["FilterPolicy"])
     assert list(policy) == ["recipients"] and len(policy["recipients"]) == 1  # never grows with lifecycles
-    notes = drain_notifications(deployment)
-    assert any("BUILD_AMI is IN_PROGRESS" in note["Message"] for note in notes)
-    recipients = {json.loads(note["MessageAttributes"]["recipients"]["Value"])[0] for note in notes}
-    assert recipients == set(policy["recipients"])
+    # A start is announced only to targets that asked for starts (none here): nothing is sent yet.
+    assert drain_notifications(deployment) == []
+    flow.create(notifications=[{"method": "EMAIL", "target": "user@domain.com", "in_progress": True}])
+    assert list(subscriptions(deployment)) == ["user@domain.com"]  # the same subscription
+    [note] = drain_notifications(deployment)
+    assert "BUILD_AMI is IN_PROGRESS" in note["Message"]
+    assert json.loads(note["MessageAttributes"]["recipients"]["Value"]) == policy["recipients"]
 
 
 def test_only_build_is_required(deployment):
@@ -218,7 +221,7 @@ def test_put_changes_owner_notifications_and_merges_properties(deployment):
     record = flow.status(lifecycle_id)
     assert record["owner"] == "newowner"
     assert record["properties"] == {"team": "platform", "ticket": "A-2"}
-    assert record["notifications"] == [{"method": "HTTPS", "target": "https://hooks.example.com/ami"}]
+    assert record["notifications"] == [{"method": "HTTPS", "target": "https://hooks.example.com/ami", "in_progress": False}]
     assert "https://hooks.example.com/ami" in subscriptions(deployment)
 
 

@@ -4,7 +4,16 @@ import json
 
 from tests.support.aws import aws, execution_input, executions
 from tests.support.calls import call_api
-from tests.support.flow import AUTOMATIC_PATCH, PATCH, UNKNOWN_ID, Flow, assert_refused, switches
+from tests.support.flow import (
+    AUTOMATIC_PATCH,
+    PATCH,
+    UNKNOWN_ID,
+    Flow,
+    assert_refused,
+    assert_unchanged,
+    snapshot,
+    switches,
+)
 
 
 def post(body):
@@ -201,3 +210,39 @@ def test_invalid_patch_puts_are_refused_and_change_nothing(deployment):
         "qa key": (lambda: call_api("PUT", PATCH, role="qa", body={"lifecycle_id": patched, "stack_tag": "main"}),
                    403, "operator API key"),
     })
+
+
+def test_a_patch_inherits_the_lineage_owner_and_targets_unless_given(deployment):
+    flow = Flow(deployment)
+    lifecycle_id = flow.in_production()
+    body = {key: value for key, value in flow.patch_body(lifecycle_id).items() if key not in ("owner", "notifications")}
+    assert call_api("POST", PATCH, body=body).status == 201
+    record = flow.status(lifecycle_id, "patch")
+    assert record["owner"] == "ownername"
+    assert record["notifications"] == [{"method": "EMAIL", "target": "user@domain.com", "in_progress": False}]
+
+
+def test_a_dry_run_answers_like_the_real_request_and_changes_nothing(deployment):
+    flow = Flow(deployment)
+    lifecycle_id = flow.in_production()
+    # Asked before the component is uploaded: its absence is the one thing a dry run does not check.
+    body = flow.patch_body(lifecycle_id, "PATCH", patch_component_url=f"s3://{deployment.patch_bucket}/later.yml")
+
+    def dry(changes):
+        return lambda: call_api("POST", PATCH, body={**body, **changes}, query={"dry_run": "true"})
+
+    before = snapshot(deployment)
+    answer = dry({})()
+    assert answer.status == 200, answer.text
+    assert answer.json() == {"lifecycle_id": lifecycle_id, "semver": "1.0.1",
+                             "parent_ami_id": flow.status(lifecycle_id)["ami"]["ami_id"], "parent_semver": "1.0.0"}
+    assert_unchanged(deployment, before)
+    assert_refused(deployment, {
+        "unknown lifecycle": (dry({"lifecycle_id": UNKNOWN_ID}), 404, UNKNOWN_ID),
+        "another bucket": (dry({"patch_component_url": "s3://someone-elses-bucket/fix.yml"}), 400,
+                           "patch_component_url", f"s3://{deployment.patch_bucket}/"),
+        "stack tag of another lifecycle": (dry({"stack_tag": "dev"}), 400, "stack_tag", "'dev'"),
+    })
+    unproduced = flow.built()
+    refused = call_api("POST", PATCH, body={**body, "lifecycle_id": unproduced}, query={"dry_run": "true"})
+    assert refused.status == 409 and "no production-approved AMI to patch" in refused.json()["message"]

@@ -61,7 +61,7 @@ def profile(tmp_path: Path, gateway: ApiGateway, deployment: Any, monkeypatch: p
         "endpoint": gateway.url,
         "aws_endpoint_url": None,
         "region": "us-east-1",
-        "stack_tag": "test",
+        "stack_tag": "main",  # the stack tag the CLI creates lifecycles under (the deployment's)
         "keys": dict(API_KEY_VALUES),
         "lookup_table": deployment.lookup_table,
         "patch_bucket": deployment.patch_bucket,

@@ -44,7 +44,13 @@ VALID_COMPONENT = "name: p\nschemaVersion: 1.0\nphases:\n  - name: build\n    st
     (["--operation", "AMI_APPROVAL_CREATE", "--stackTag", "main", "--lifecycleId", LC,
       "--approvalStatusAmiCreation", "YES"], "argument --approvalStatusAmiCreation: invalid choice: 'YES'"),
     (["--operation", "AMI_GET_STATUS_BY_LIFECYCLE_ID", "--lifecycleId", "not-a-uuid"],
-     "--lifecycleId 'not-a-uuid' is not a lifecycle id"),
+     "--lifecycleId: 'not-a-uuid' is not a lifecycle id: a lower-case UUID such as "),
+    ([*CREATE[:4], "--stackTag", "Feature/X", *CREATE[6:], *EMAIL, "--events", "AMI_BUILD_ONLY"],
+     "--stackTag: 'Feature/X' is not a stack tag: lower-case letters and digits, words joined by single dashes"),
+    ([*CREATE[:4], "--stackTag", "other", *CREATE[6:], *EMAIL, "--events", "AMI_BUILD_ONLY"],
+     "--stackTag 'other': no deployment here serves this stack tag; deployed: main (local cloud profile "),
+    ([*CREATE, *EMAIL, "--events", "AMI_BUILD_ONLY", "--notifications", "EMAIL::a@b.co::STARTS"],
+     "--notifications 'EMAIL::a@b.co::STARTS': unknown option 'STARTS'; the only option is IN_PROGRESS"),
     ([*CREATE[:-2], "--productName", "x" * 257, *EMAIL, "--events", "AMI_BUILD_ONLY"],
      "--productName: String should have at most 256 characters"),
     ([*PATCH, "--patchComponent", "missing.yml"], "--patchComponent missing.yml: cannot read the file: No such file"),
@@ -82,14 +88,11 @@ def test_unknown_lifecycle_shows_the_api_404_and_exits_1(cli):
         ("GET", f"/api/ami-creation/lifecycles/{LC}/status", 404)]
 
 
-def test_patch_of_an_unknown_lifecycle_uploads_then_shows_the_api_error(cli, deployment, workdir: Path):
-    """The component is valid, so it is uploaded (content-addressed key) before the API refuses the patch."""
+def test_a_refused_patch_uploads_nothing(cli, deployment, workdir: Path):
+    """The API is asked first (a dry run): the component is uploaded only for a patch it would accept."""
     (workdir / "valid.yml").write_text(VALID_COMPONENT)
     run = cli(*PATCH, "--patchComponent", "valid.yml")
-    assert run.code == 1
+    assert run.code == 1 and run.out == ""
     assert run.error_lines == [f"api-cli: error: API error 404 NotFound: lifecycle {LC} does not exist"]
-    assert [r.path for r in run.requests] == ["/api/ami-patch/lifecycles"]
-    s3 = boto3.client("s3")
-    [stored] = s3.list_objects_v2(Bucket=deployment.patch_bucket)["Contents"]
-    assert stored["Key"].startswith(f"{LC}/") and stored["Key"].endswith("-valid.yml")
-    s3.delete_object(Bucket=deployment.patch_bucket, Key=stored["Key"])  # the module's deployment stays empty
+    assert [(r.method, r.path, r.status) for r in run.requests] == [("POST", "/api/ami-patch/lifecycles", 404)]
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=deployment.patch_bucket)

@@ -88,7 +88,7 @@ def test_missing_deployment_is_a_clear_error(cli, deployment):
     run = cli("--operation", "AMI_GET_STATUS_BY_LIFECYCLE_ID", "--lifecycleId", LC, "--deploymentTag", "nope")
     assert run.code == 1 and run.requests == []
     assert run.error_lines == ["api-cli: error: deployment 'nope' not found: the stack AmiLifecycle-nope does not "
-                               "exist in us-east-1 (deploy it, pass --deploymentTag, or use a local cloud profile)"]
+                               "exist in us-east-1; deployed stack tags there: none"]
 
 
 def test_profile_without_the_role_key(cli, profile: Path):
@@ -129,3 +129,26 @@ def test_the_scripts_run_as_the_readme_shows(tmp_path: Path):
                              env={**env, "PATH": f"{tmp_path / 'bin'}:{env['PATH']}"}, capture_output=True, text=True,
                              timeout=60)
     assert wrapped.returncode == 2 and wrapped.stderr.startswith("api-cli: error: unknown operation 'AMI_NOPE'")
+
+
+def test_a_stopped_local_cloud_is_named_as_such(cli, tmp_path: Path, monkeypatch):
+    """--stop removes the profile: the CLI says the local cloud is not running, not "no AWS region"."""
+    monkeypatch.setenv("AMI_LC_PROFILE", str(tmp_path / "gone" / "profile.json"))
+    run = cli("--operation", "AMI_GET_STATUSES")
+    assert run.code == 1 and run.requests == []
+    assert run.error_lines == [f"api-cli: error: the local cloud is not running (no profile {tmp_path}/gone/"
+                               "profile.json); start it with: bash deploy.sh --local --background"]
+
+    state = tmp_path / ".local-cloud"
+    state.mkdir()
+    (state / "status.json").write_text('{"state": "stopped"}')
+    monkeypatch.delenv("AMI_LC_PROFILE")
+    monkeypatch.setattr("client.deployment.DEFAULT_PROFILE", state / "profile.json")
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    run = cli("--operation", "AMI_GET_STATUS_BY_LIFECYCLE_ID", "--lifecycleId", LC)
+    assert run.code == 1 and run.requests == []
+    assert run.error_lines == ["api-cli: error: the local cloud is not running; start it with: bash deploy.sh "
+                               "--local --background (or, for the stack AmiLifecycle-main in AWS, set AWS_REGION "
+                               "and credentials)"]

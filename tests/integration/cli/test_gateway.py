@@ -59,14 +59,16 @@ def test_routes_are_the_catalog_of_the_deployed_api(gateway) -> None:
 
     assert len(gateway.routes) == len(CATALOG)
     for route in CATALOG:
-        concrete = route.path.replace("{lifecycle-id}", LC)
+        concrete = route.path.replace("{lifecycle-id}", LC).replace("{stack-tag}", "main")
         found = gateway.match(route.method, concrete)
         assert found is not None, route
         local, parameters = found
         assert (local.method, local.resource, local.function) == (route.method, route.path, route.function)
         assert local.key_required == (route.auth == "key")
         assert match(route.method, concrete) == route
-        assert parameters == ({"lifecycle-id": LC} if "{lifecycle-id}" in route.path else {})
+        expected = {name: value for name, value in (("lifecycle-id", LC), ("stack-tag", "main"))
+                    if f"{{{name}}}" in route.path}
+        assert parameters == expected
 
 
 def test_keys_are_checked_before_any_function_runs(gateway, recorded, deployment):

@@ -78,8 +78,13 @@ def test_statuses_follow_every_page(cli, deployment, monkeypatch):
     listed = cli("--operation", "AMI_GET_STATUSES", "--stackTag", "main", "--output", "json")
     assert listed.code == 0, listed.err
     assert sorted(item["lifecycle_id"] for item in listed.json()["items"]) == sorted(ids)
-    empty = cli("--operation", "AMI_GET_STATUSES", "--stackTag", "other", "--output", "json")
-    assert empty.json() == {"items": [], "next_token": None}
+    text = cli("--operation", "AMI_GET_STATUSES")  # the deployment's stack tag, in words
+    assert text.code == 0, text.err
+    lines = text.out.splitlines()
+    assert lines[0] == "3 ami-creation lifecycles on stack tag main, newest first:"
+    assert sorted(line.split()[0] for line in lines[1:]) == sorted(ids)
+    assert sorted(line.split("  ")[2] for line in lines[1:]) == [f"My Product Name {major}.0.0" for major in (1, 2, 3)]
+    assert all(" no AMI yet  BUILD_AMI IN_PROGRESS  (created 20" in line and line.endswith(" UTC)") for line in lines[1:])
 
 
 def test_patch_operations(cli, deployment, workdir: Path):
@@ -112,7 +117,14 @@ def test_patch_operations(cli, deployment, workdir: Path):
 
     shown = cli("--operation", "AMI_GET_STATUS_BY_LIFECYCLE_ID", "--lifecycleId", lifecycle_id,
                 "--lifecycleType", "ami-patch")
-    assert shown.code == 0 and json.loads(shown.out)["patch"]["semver"] == "1.1.0"
+    assert shown.code == 0, shown.err
+    lines = shown.out.splitlines()
+    assert lines[0] == f"Patch run 1 of lifecycle {lifecycle_id} (stack tag main)"
+    assert lines[1] == "  Product: My Product Name 1.1.0 (product version 1.0.0), owner patcher"
+    assert lines[3].startswith("  Patch:   MINOR of ami-") and lines[3].endswith(" (1.0.0): openssl security update")
+    assert lines[-2:] == ["Next: MARK_FOR_PRODUCTION_PATCH waits for an approver's decision. To approve:",
+                          f"  python3 cli/api-cli.py --operation AMI_APPROVAL_PATCH --stackTag main --lifecycleId "
+                          f"{lifecycle_id} --approvalStatusAmiPatch APPROVED"]
 
     rejected = cli("--operation", "AMI_APPROVAL_PATCH", "--stackTag", "main", "--lifecycleId", lifecycle_id,
                    "--approvalStatusAmiPatch", "FAILED", "--approver", "ana@example.com")
@@ -144,7 +156,7 @@ def test_timeline_patch_and_qa_export_link_use_their_keys(cli, gateway):
     export = cli("--operation", "AMI_QA_EXPORT_LINK", "--lifecycleId", lifecycle_id)
     assert export.code == 0, export.err
     assert export.out.splitlines() == ["Download: https://exports.s3.amazonaws.com/x.vmdk?X-Amz-Signature=abc",
-                                       "Expires:  2026-11-23T12:00:00Z"]
+                                       "Expires: 2026-11-23 12:00:00 UTC"]
     assert seen == [
         ("read", "/ami-patch/lifecycles/{lifecycle-id}/timeline-link", API_KEY_IDS["operator"]),
         ("certify", "/ami-creation/lifecycles/{lifecycle-id}/export-link", API_KEY_IDS["qa"]),
@@ -159,8 +171,8 @@ def test_api_refusals_are_shown_with_exit_code_1(cli, deployment):
     assert run.code == 1 and run.out == ""
     assert run.error_lines == ["api-cli: error: API error 409 Conflict: BUILD_AMI is IN_PROGRESS; wait for its "
                                "result before starting QA_CERTIFICATION_RESPONSE"]
-    # The stack tag must match the lifecycle's.
+    # A stack tag no deployment serves is refused before anything is sent, with the deployed one.
     run = cli("--operation", "AMI_CREATE_UPDATE", "--stackTag", "other", "--lifecycleId", lifecycle_id)
-    assert run.code == 1
-    assert run.error_lines == [f"api-cli: error: API error 400 BadRequest: stack_tag: 'other' does not match "
-                               f"lifecycle {lifecycle_id}'s stack tag 'main'"]
+    assert run.code == 2 and run.requests == []
+    assert run.error_lines[0].startswith("api-cli: error: --stackTag 'other': no deployment here serves this stack "
+                                         "tag; deployed: main (local cloud profile ")

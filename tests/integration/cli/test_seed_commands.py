@@ -65,7 +65,7 @@ def test_seed_create_starts_the_build(cli, deployment):
     record = status(lifecycle_id)
     assert (record["stack_tag"], record["owner"], record["product_name"], record["product_ver"]) == (
         "main", "ownername", "My Product Name", "1.0.0")
-    assert record["notifications"] == [{"method": "EMAIL", "target": "user@domain.com"}]
+    assert record["notifications"] == [{"method": "EMAIL", "target": "user@domain.com", "in_progress": False}]
     assert record["commit_ref"] == "unspecified"  # the working directory is not a git checkout
     assert [(e["name"], e["enabled"], e["status"]) for e in record["events"][:4]] == [
         ("BUILD_AMI", True, "IN_PROGRESS"),
@@ -77,11 +77,25 @@ def test_seed_create_starts_the_build(cli, deployment):
     assert build["name"] == f"{lifecycle_id}-build-1"
 
 
-def test_seed_get_status_prints_the_status_json(cli):
+def test_seed_get_status_prints_the_lifecycle(cli):
     lifecycle_id = _create(cli)
     run = cli(*seed_argv(GET_STATUS, lifecycle_id))
     assert run.code == 0, run.err
-    assert run.json() == status(lifecycle_id)
+    lines = run.out.splitlines()
+    assert lines[:4] == [
+        f"Lifecycle {lifecycle_id} (stack tag main)",
+        "  Product: My Product Name 1.0.0 (product version 1.0.0), owner ownername",
+        "  Stage:   not built yet; AMI not built yet",
+        "Events:",
+    ]
+    assert lines[4].startswith("  BUILD_AMI                       IN_PROGRESS    since ") and lines[4].endswith(" UTC")
+    assert lines[5:10] == [f"  {name:<30}  not requested" for name in (
+        "SMOKE_TESTS_AMI_CREATE", "VULNERABILITY_SCANS_AMI_CREATE", "QA_CERTIFICATION_REQUEST")] + [
+        f"  {name:<30}  NOT_STARTED" for name in ("QA_CERTIFICATION_RESPONSE", "MARK_FOR_PRODUCTION_CREATE")]
+    assert lines[10:] == ["Build (BUILD_AMI) is running. Follow it:",
+                          f"  python3 cli/api-cli.py --operation AMI_GET_STATUS_BY_LIFECYCLE_ID --stackTag main "
+                          f"--lifecycleId {lifecycle_id} --wait"]
+    assert cli(*seed_argv(GET_STATUS, lifecycle_id), "--output", "json").json() == status(lifecycle_id)
     assert [(r.method, r.path, r.status) for r in run.requests] == [
         ("GET", f"/api/ami-creation/lifecycles/{lifecycle_id}/status", 200)]
     assert "http" not in run.out and "api_key" not in run.out  # a result, not a URL with a key
@@ -105,7 +119,7 @@ def test_seed_timeline_prints_the_signed_link(cli, gateway):
     assert run.code == 0, run.err
     assert run.out.splitlines() == [
         f"Timeline: {gateway.url}/ami-creation/lifecycles/{lifecycle_id}/timeline?token=signed.token-value",
-        "Expires:  2026-11-23T11:00:00Z",
+        "Expires: 2026-11-23 11:00:00 UTC",
     ]
     assert seen == [("read", API_KEY_IDS["operator"], f"/ami-creation/lifecycles/{lifecycle_id}/timeline-link")]
 
@@ -125,7 +139,7 @@ def test_seed_timeline_link_opens_the_page_without_a_key(cli, gateway):
         ("GET", f"/api/ami-creation/lifecycles/{lifecycle_id}/timeline-link", 200)]
     url = run.out.splitlines()[0].removeprefix("Timeline: ")
     assert url.startswith(f"{gateway.url}/ami-creation/lifecycles/{lifecycle_id}/timeline?token=")
-    assert run.out.splitlines()[1].startswith("Expires:  20")
+    assert run.out.splitlines()[1].startswith("Expires: 20") and run.out.endswith(" UTC\n")
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(url, timeout=10) as page:  # a browser: no x-api-key header
         assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")

@@ -65,6 +65,9 @@ def test_wait_exits_1_on_a_failed_event_and_a_retry_can_be_followed(cli, deploym
     run = cli("--operation", "AMI_GET_STATUS_BY_LIFECYCLE_ID", "--lifecycleId", lifecycle_id, "--wait", sleep=sleep)
     assert run.code == 1
     assert run.error_lines == ["api-cli: error: SMOKE_TESTS_AMI_CREATE FAILED: root login allowed"]
+    assert run.out.splitlines()[-3:] == [  # the lifecycle, with what can be done about it
+        "SMOKE_TESTS_AMI_CREATE is FAILED.", "To retry SMOKE_TESTS_AMI_CREATE:",
+        f"  python3 cli/api-cli.py --operation AMI_CREATE_UPDATE --stackTag main --lifecycleId {lifecycle_id}"]
     assert _progress(run.err) == ["BUILD_AMI COMPLETED", "SMOKE_TESTS_AMI_CREATE IN_PROGRESS",
                                   "SMOKE_TESTS_AMI_CREATE FAILED - root login allowed"]
 
@@ -74,8 +77,12 @@ def test_wait_exits_1_on_a_failed_event_and_a_retry_can_be_followed(cli, deploym
     assert retried.code == 0, retried.err
     lines = retried.out.splitlines()
     assert lines[0] == f"Lifecycle {lifecycle_id} (ami-creation, semver 1.0.0): SMOKE_TESTS_AMI_CREATE started."
-    assert lines[-1].startswith(f"Lifecycle {lifecycle_id}: BUILD_AMI, SMOKE_TESTS_AMI_CREATE COMPLETED; "
-                                "stage smoke-tested; AMI ami-")
+    assert lines[3] == f"Lifecycle {lifecycle_id} (stack tag main)"
+    assert lines[5].startswith("  Stage:   smoke-tested; AMI ami-")
+    assert lines[10:12] == ["  " + " " * 30 + "  Checks: 1 of 1 passed", "  " + " " * 30 + "  attempt 2; earlier: 1 FAILED"]
+    assert lines[-2:] == ["Next: VULNERABILITY_SCANS_AMI_CREATE was not requested. To run it:",
+                          f"  python3 cli/api-cli.py --operation AMI_CREATE_UPDATE --stackTag main --lifecycleId "
+                          f"{lifecycle_id} --events VULNERABILITY_SCANS"]
     assert "SMOKE_TESTS_AMI_CREATE COMPLETED (attempt 2)" in _progress(retried.err)
 
 
@@ -86,8 +93,10 @@ def test_wait_on_a_paused_lifecycle_returns_at_once(cli, deployment):
     run = cli("--operation", "AMI_GET_STATUS_BY_LIFECYCLE_ID", "--lifecycleId", lifecycle_id, "--wait",
               sleep=pauses.append)
     assert run.code == 0 and pauses == []
-    assert run.out.strip().endswith("stage hardened; AMI " + status(lifecycle_id)["ami"]["ami_id"]
-                                    + " (1.0.0, us-east-1).")
+    lines = run.out.splitlines()
+    assert lines[0] == f"Lifecycle {lifecycle_id} (stack tag main)"
+    assert lines[2] == f"  Stage:   hardened; AMI {status(lifecycle_id)['ami']['ami_id']} (us-east-1)"
+    assert lines[5] == "  " + " " * 30 + f"  AMI: {status(lifecycle_id)['ami']['ami_id']} (us-east-1)"
 
 
 def test_wait_times_out_with_exit_1(cli, deployment):

@@ -48,12 +48,13 @@ def label(seeded, result) -> str | None:
     return next((name for name, ami in seeded.amis.items() if ami == result.ami_id), None) if result.item else None
 
 
-def test_latest_reads_one_item(seeded):
+def test_latest_reads_two_items(seeded):
+    """The highest version, and one more item to know no other AMI has the same version."""
     result, dynamodb = pick(seeded)
     assert label(seeded, result) == "D" and result.item["semver"] == "4.0.0"
-    assert (result.items_read, result.queries) == (1, 1)
+    assert (result.items_read, result.queries) == (2, 1)
     [(_, query)] = dynamodb.calls
-    assert query["Limit"] == 1 and query["ScanIndexForward"] is False
+    assert query["Limit"] == 2 and query["ScanIndexForward"] is False
     assert query["ExpressionAttributeValues"][":selector"] == {"S": "main#us-east-1#hardened"}
 
 
@@ -64,7 +65,16 @@ def test_latest_reads_one_item(seeded):
 ])
 def test_min_stage(seeded, stage: str, expected: str):
     result, _ = pick(seeded, stage=stage)
-    assert label(seeded, result) == expected and result.items_read == 1
+    assert label(seeded, result) == expected and result.items_read <= 2
+
+
+def test_equal_versions_are_decided_by_age_not_by_ami_id(seeded):
+    """A (My Product Name) and E (Other Product) are both 1.0.0: the newest wins, whichever id sorts higher."""
+    result, _ = pick(seeded, semver="1.0.0")
+    assert label(seeded, result) == "E"
+    older, _ = pick(seeded, semver="1.0.0", product_name=PRODUCT)
+    assert label(seeded, older) == "A" and older.item["reached_at"] < result.item["reached_at"]
+    assert pick(seeded, semver="1.0.0")[0].item == result.item  # the same answer every time
 
 
 def test_rejected_amis_are_never_production(seeded):
@@ -90,11 +100,11 @@ def test_rejected_amis_are_never_production(seeded):
     ("latest", "hardened", OTHER, "E", "1.0.0"),
     ("1.0.0", "hardened", OTHER, "E", "1.0.0"),
 ])
-def test_semver_criteria_read_one_item(seeded, semver, stage, product, expected, version):
+def test_semver_criteria_read_at_most_two_items(seeded, semver, stage, product, expected, version):
     result, dynamodb = pick(seeded, semver=semver, stage=stage, product_name=product)
     assert label(seeded, result) == expected
     assert (result.item or {}).get("semver") == version
-    assert result.items_read <= 1 and dynamodb.calls[0][1]["Limit"] == 1
+    assert result.items_read <= 2 and dynamodb.calls[0][1]["Limit"] == 2
 
 
 def test_item_criteria_filter_a_paginated_query(seeded):
@@ -141,6 +151,8 @@ def test_command_line_prints_only_the_ami_id(seeded, tmp_path: Path, monkeypatch
     record = json.loads(out)
     assert code == 0 and (record["ami_id"], record["semver"], record["lifecycle_type"]) == (
         seeded.amis["A'"], "1.1.0", "ami-patch")
+    assert list(record) == ["ami_id", "region", "semver", "stage", "product_name", "product_ver", "stack_tag",
+                            "commit_ref", "lifecycle_id", "lifecycle_type", "reached_at"]  # no table keys
 
     code, out, err = _run(["--minStage", "production", "--semver", "4.x"], seeded)
     assert (code, out) == (1, "")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cli.ami_cli.errors import UsageError
-from cli.ami_cli.operations import plan
+from cli.ami_cli.plan import plan, with_defaults
 from cli.ami_cli.options import parse_args
 
 LC = "2b4c443f-44fe-442f-a233-32fb5dac5e2c"
@@ -27,7 +27,7 @@ def test_create(tmp_path: Path) -> None:
     assert (p.method, p.path, p.role) == ("POST", "/ami-creation/lifecycles", "operator")
     assert p.body == {
         "stack_tag": "main", "owner": "ownername", "product_name": "My Product Name", "product_ver": "1.0.0",
-        "notifications": [{"method": "EMAIL", "target": "user@domain.com"}],
+        "notifications": [{"method": "EMAIL", "target": "user@domain.com", "in_progress": False}],
         "events": [{"name": "BUILD_AMI", "enabled": True}, {"name": "SMOKE_TESTS_AMI_CREATE", "enabled": True},
                    {"name": "VULNERABILITY_SCANS_AMI_CREATE", "enabled": False},
                    {"name": "QA_CERTIFICATION_REQUEST", "enabled": False}],
@@ -57,6 +57,7 @@ def test_create_takes_the_commit_of_the_current_directory(tmp_path: Path) -> Non
     (["--operation", "AMI_TIMELINE_PATCH", "--lifecycleId", LC], "GET",
      f"/ami-patch/lifecycles/{LC}/timeline-link", "operator"),
     (["--operation", "AMI_QA_EXPORT_LINK", "--lifecycleId", LC], "GET", f"/ami-creation/lifecycles/{LC}/export-link", "qa"),
+    (["--operation", "AMI_DASHBOARD", "--stackTag", "main"], "GET", "/ami-fleet/main/dashboard-link", "operator"),
     (["--operation", "AMI_QA_CERTIFICATION", "--lifecycleId", LC, "--stackTag", "main", "--certificationStatus",
       "CERTIFIED"], "POST", f"/ami-creation/lifecycles/{LC}/certify", "qa"),
     (["--operation", "AMI_APPROVAL_CREATE", "--lifecycleId", LC, "--stackTag", "main", "--approvalStatusAmiCreation",
@@ -93,6 +94,29 @@ def test_approval_defaults_and_the_failed_alias(tmp_path: Path) -> None:
     assert _plan([*argv, "--approver", "bob@example.com"], tmp_path).body["approver"] == "bob@example.com"
 
 
+def test_a_patch_inherits_owner_and_notifications_unless_given(tmp_path: Path) -> None:
+    (tmp_path / "patch.yml").write_text(COMPONENT)
+    argv = ["--operation", "AMI_PATCH", "--stackTag", "main", "--lifecycleId", LC, "--events", "AMI_PATCH_ONLY",
+            "--patchComponent", str(tmp_path / "patch.yml"), "--patchChangeDescription", "openssl",
+            "--semverBumpType", "PATCH"]
+    body = _plan(argv, tmp_path).body
+    assert "owner" not in body and "notifications" not in body  # the API keeps the lifecycle's
+    given = _plan([*argv, "--owner", "patcher", "--notifications", "EMAIL::p@example.com::IN_PROGRESS"], tmp_path).body
+    assert given["owner"] == "patcher"
+    assert given["notifications"] == [{"method": "EMAIL", "target": "p@example.com", "in_progress": True}]
+
+
+def test_defaults_come_from_the_config_then_the_deployment(tmp_path: Path) -> None:
+    options = parse_args(["--operation", "AMI_CREATE", "--events", "AMI_BUILD_ONLY", "--productVer", "1.0.0",
+                          "--productName", "p"])
+    config = {"owner": "cfg-owner", "notifications": [{"method": "EMAIL", "target": "t@example.com"}]}
+    filled = with_defaults(options, config, lambda: "main")
+    assert (filled.stack_tag, filled.owner, filled.notifications) == ("main", "cfg-owner", ["EMAIL::t@example.com"])
+    assert with_defaults(options, {**config, "stackTag": "release"}, lambda: "main").stack_tag == "release"
+    patch = parse_args(["--operation", "AMI_PATCH", "--stackTag", "main"])
+    assert with_defaults(patch, config, lambda: "main").owner is None  # a patch keeps the lifecycle's owner
+
+
 def test_patch_plan_carries_the_checked_component(tmp_path: Path) -> None:
     (tmp_path / "patch.yml").write_text(COMPONENT)
     p = _plan(["--operation", "AMI_PATCH", *COMMON, "--lifecycleId", LC, "--events", "AMI_PATCH_ONLY",
@@ -111,8 +135,11 @@ def test_patch_plan_carries_the_checked_component(tmp_path: Path) -> None:
     (["--operation", "AMI_CREATE", *COMMON, "--events", "AMI_BUILD_ONLY", "--productVer", "1.0", "--productName", "p"],
      "--productVer: must be a semantic version"),
     (["--operation", "AMI_CREATE", "--stackTag", "Feature/X", "--owner", "o", "--notifications", "EMAIL::a@b.co",
-      "--events", "AMI_BUILD_ONLY", "--productVer", "1.0.0", "--productName", "p"], "--stackTag: String should match"),
-    (["--operation", "AMI_GET_STATUS_BY_LIFECYCLE_ID", "--lifecycleId", "42"], "--lifecycleId '42' is not a lifecycle id"),
+       "--events", "AMI_BUILD_ONLY", "--productVer", "1.0.0", "--productName", "p"],
+     "--stackTag: 'Feature/X' is not a stack tag: lower-case letters and digits, words joined by single dashes"),
+    (["--operation", "AMI_GET_STATUS_BY_LIFECYCLE_ID", "--lifecycleId", "42"],
+     "--lifecycleId: '42' is not a lifecycle id: a lower-case UUID such as 2b4c443f-44fe-442f-a233-32fb5dac5e2c"),
+    (["--operation", "AMI_DASHBOARD"], "AMI_DASHBOARD needs --stackTag"),
     (["--operation", "AMI_GET_STATUSES", "--stackTag", "main", "--wait"], "--wait does not apply to AMI_GET_STATUSES"),
     (["--operation", "AMI_QA_CERTIFICATION", "--lifecycleId", LC, "--stackTag", "main"],
      "AMI_QA_CERTIFICATION needs --certificationStatus"),

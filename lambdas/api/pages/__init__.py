@@ -1,0 +1,1 @@
+"""The read-only pages (timeline, fleet dashboard): their views, shell and inline assets."""
