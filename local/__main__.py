@@ -6,6 +6,11 @@
   python -m local --status                 print the state (exit 0 running, 1 not running)
   python -m local inject KIND              the next run of a step fails (a running local cloud)
   python -m local stats [--prefix ID]      Lambda invocations, state transitions, ... (JSON)
+  python -m local bench [--durations D] [--doubled]   one full creation lifecycle, measured
+  python -m local bench --imports          each handler's cold import against a bare `import boto3`
+
+`--durations build=90,scan=20,export=40,store=20` (simulated minutes; also registration, command,
+restore) sets how long the fakes' AWS work takes, for serve and bench.
 
 State (pid file, log, profile, notifications, cdk.out) lives in --state-dir, else $AMI_LC_STATE_DIR,
 else <repo>/.local-cloud; the profile is $AMI_LC_PROFILE, else <state dir>/profile.json.
@@ -25,10 +30,32 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from local import bench
+from local.durations import Durations
 from local.server import DEFAULT_PORT, DEFAULT_TIME_FACTOR, INJECTIONS, REPO, StatePaths, serve
 
 READY_TIMEOUT = 240.0  # first start synthesizes the app (~10-20 s), then deploys (~5 s)
 STOP_TIMEOUT = 30.0
+_MOTO_ASL_EVALUATOR = "moto.stepfunctions.parser.asl.component.eval_component"
+
+
+def _probe_of_an_absent_path(record: logging.LogRecord) -> bool:
+    """Drop moto's ERROR line for a Choice rule that tests a path with IsPresent.
+
+    moto's interpreter evaluates the rule's Variable like any JSONPath and logs every exception at
+    ERROR before the Choice catches it and reads "absent" (`IsPresent: false`), which is what AWS
+    does silently: the `$.error` / `$.run.cleanup_error` probes of a successful run are not errors.
+    A path that is really missing elsewhere still fails the state and is logged as a
+    FailureEventException.
+    """
+    return not record.getMessage().startswith("Exception=NoSuchJsonPathError")
+
+
+def _durations(text: str) -> Durations:
+    try:
+        return Durations.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,8 +65,9 @@ def _parser() -> argparse.ArgumentParser:
         "no AWS account needed.",
         epilog="Failure injection kinds: " + "; ".join(f"{k}: {v}" for k, v in INJECTIONS.items()),
     )
-    parser.add_argument("command", nargs="?", choices=("serve", "inject", "stats"), default="serve",
-                        help="serve (default), inject KIND into the running cloud, or print its stats")
+    parser.add_argument("command", nargs="?", choices=("serve", "inject", "stats", "bench"), default="serve",
+                        help="serve (default), inject KIND into the running cloud, print its stats, or bench: run one "
+                             "full creation lifecycle on a fresh cloud and print its transitions, invocations and lags")
     parser.add_argument("kind", nargs="?", help="for inject: " + "|".join(INJECTIONS))
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
                         help=f"API port on 127.0.0.1 (default {DEFAULT_PORT}; 0 = any free port)")
@@ -47,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"simulated time compression (default {DEFAULT_TIME_FACTOR}: a 45-minute build "
                         f"takes {45 * 60 * DEFAULT_TIME_FACTOR:.1f} s)")
     parser.add_argument("--stack-tag", help="deployment tag to synthesize (default: cdk.json's stackTag)")
+    parser.add_argument("--durations", type=_durations, default=Durations(), metavar="NAME=MINUTES,...",
+                        help="simulated minutes the fakes take: " + Durations().text())
+    parser.add_argument("--doubled", action="store_true", help="for bench: also run every duration doubled, side by side")
+    parser.add_argument("--json", action="store_true", help="for bench: print the measurement as JSON")
+    parser.add_argument("--imports", action="store_true",
+                        help="for bench: measure each handler's cold import against a bare `import boto3` instead")
     parser.add_argument("--inject", action="append", default=[], choices=sorted(INJECTIONS), metavar="KIND",
                         help="make the next run of a step fail; with a running cloud, injects into it")
     parser.add_argument("--no-inspector", action="store_true",
@@ -129,6 +163,7 @@ def _start_background(args: argparse.Namespace, paths: StatePaths) -> int:
         command += ["--inject", kind]
     if args.no_inspector:
         command.append("--no-inspector")
+    command += ["--durations", args.durations.text()]
     fd = os.open(paths.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     env = {**os.environ, "AMI_LC_PROFILE": str(paths.profile), "PYTHONUNBUFFERED": "1"}
     with os.fdopen(fd, "wb") as log:
@@ -200,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "stats":
         print(json.dumps(_control(paths, "GET", f"/stats?prefix={args.prefix}"), indent=2))
         return 0
+    if args.command == "bench":
+        _quiet_logging(logging.WARNING)
+        return bench.main(args.time_factor, args.durations, args.state_dir, args.doubled, args.json, args.imports)
     if args.inject and not args.background and _running_pid(paths) is not None:
         # `bash deploy.sh --local --inject KIND` while a cloud runs: inject into it.
         for kind in args.inject:
@@ -211,11 +249,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"a local cloud is already running in {paths.root} (pid {pid}); stop it: bash deploy.sh --local --stop",
               file=sys.stderr)
         return 1
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _quiet_logging(logging.INFO)
+    return serve(paths=paths, port=args.port, time_factor=args.time_factor, stack_tag=args.stack_tag,
+                 inject=args.inject, inspector=not args.no_inspector, durations=args.durations)
+
+
+def _quiet_logging(level: int) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    return serve(paths=paths, port=args.port, time_factor=args.time_factor, stack_tag=args.stack_tag,
-                 inject=args.inject, inspector=not args.no_inspector)
+    logging.getLogger(_MOTO_ASL_EVALUATOR).addFilter(_probe_of_an_absent_path)
 
 
 if __name__ == "__main__":

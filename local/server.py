@@ -20,9 +20,9 @@ What runs in this process:
     reported in `batchItemFailures` and makes the others visible again after the queue's visibility
     timeout (time-scaled, at least 1 s): moto's redrive moves a record to the DLQ after
     maxReceiveCount receives, as SQS does;
-  * EventBridge rules with Lambda targets: the existing EventRouter, delivered from a queue by a
-    worker thread (EventBridge is asynchronous, and a synchronous delivery from inside a handler
-    would wait for the Lambda lock that handler holds);
+  * EventBridge rules with Lambda targets: the EventRouter (local/events.py), whose worker thread
+    delivers the events the fakes emit (EventBridge is asynchronous, and a synchronous delivery from
+    inside a handler would wait for the Lambda lock that handler holds);
   * schedules (reconciler, garbage collector): invoked at the time-scaled rate, at most every 15 s;
 - SNS: emails cannot be sent from here. A local queue subscribed to the topic (no filter) is drained
   into `<state dir>/notifications.jsonl` (one JSON object per message: subject, message, attributes
@@ -56,9 +56,10 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from queue import Empty, Queue
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from local.durations import Durations
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_STATE_DIR = REPO / ".local-cloud"
@@ -332,17 +333,18 @@ class LocalCloudServer:
         stack_tag: str | None = None,
         inject: list[str] | None = None,
         inspector: bool = True,
+        durations: Durations | None = None,
     ) -> None:
         for kind in inject or []:
             if kind not in INJECTIONS:
                 raise ValueError(f"unknown injection {kind!r}; expected one of {', '.join(INJECTIONS)}")
         self.paths, self.port, self.time_factor, self.stack_tag = paths, port, time_factor, stack_tag
         self.initial_injections = list(inject or [])
+        self.durations = durations  # None: the fakes' defaults
         self.inspector_enabled = inspector
         self.stop_event = threading.Event()
         self.stats = Stats()
         self._threads: list[threading.Thread] = []
-        self._events: Queue[dict[str, Any]] = Queue()
         self._notifications_lock = threading.Lock()
         self.moto: Any = None
         self.cloud: Any = None
@@ -364,7 +366,6 @@ class LocalCloudServer:
         self._enter_cloud()
         self._deploy(templates)
         self._start_notifications()
-        self._start_event_delivery()
         self._start_event_sources()
         self._start_schedules()
         self._start_gateway()
@@ -407,13 +408,12 @@ class LocalCloudServer:
     def _create_cloud(self) -> None:
         from local.cloud import LocalCloud
 
-        cloud = LocalCloud(region=REGION, account=ACCOUNT, time_factor=self.time_factor, mock=False)
+        cloud = LocalCloud(region=REGION, account=ACCOUNT, time_factor=self.time_factor, mock=False,
+                           durations=self.durations or Durations())
         cloud.deployer = _server_deployer_class()(
             region=REGION, account=ACCOUNT, router=cloud.router, image_builder=cloud.image_builder,
             encryption=cloud.endpoint.resolver.facts.encryption,
         )
-        # EventBridge delivers asynchronously: queue the events for the delivery thread.
-        cloud.image_builder.emit = self._events.put
         cloud.inspector.set_ec2_scanning(self.inspector_enabled)
         self.cloud = cloud
 
@@ -523,16 +523,6 @@ class LocalCloudServer:
                 sqs.change_message_visibility(QueueUrl=queue["url"], ReceiptHandle=m["ReceiptHandle"],
                                               VisibilityTimeout=retry_after)
 
-    def _start_event_delivery(self) -> None:
-        def deliver() -> None:
-            try:
-                event = self._events.get(timeout=0.5)
-            except Empty:
-                return
-            self.cloud.router.put_event(event)
-
-        self._thread("eventbridge", deliver)
-
     def _start_schedules(self) -> None:
         lambda_ = self._lambda()
         for expression, targets in self.cloud.deployer.schedules:
@@ -554,27 +544,61 @@ class LocalCloudServer:
             self._thread(f"schedule-{expression}", run)
 
     def _start_notifications(self) -> None:
+        from lambdas.domain.models import NotificationMethod, NotificationTarget
+
         sqs, sns = self.cloud.client("sqs"), self.cloud.client("sns")
         url = sqs.create_queue(QueueName="ami-lc-local-notifications")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=arn)
         if not self.paths.notifications.exists():
             write_private(self.paths.notifications, "")
+        # Who SNS would deliver each message to, by address: messages name their recipients by a hash
+        # (NotificationTarget.target_id), which only the subscriptions' endpoints resolve.
+        protocols = {"email", "https"}
+        subscriptions: list[tuple[str, dict[str, list[str]]]] = []
+
+        def refresh() -> None:
+            subscriptions.clear()
+            pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=self.topic_arn)
+            for subscription in (s for page in pages for s in page["Subscriptions"] if s["Protocol"] in protocols):
+                attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])
+                subscriptions.append((subscription["Endpoint"],
+                                      json.loads(attributes["Attributes"].get("FilterPolicy") or "{}")))
+
+        def id_of(endpoint: str) -> str:
+            method = NotificationMethod.HTTPS if endpoint.startswith("https://") else NotificationMethod.EMAIL
+            return NotificationTarget(method=method, target=endpoint).target_id
+
+        def matches(policy: dict[str, list[str]], attributes: dict[str, Any]) -> bool:
+            recipients = json.loads(attributes.get("recipients") or "[]")
+            return all(
+                bool(set(allowed) & set(recipients)) if name == "recipients" else attributes.get(name) in allowed
+                for name, allowed in policy.items()
+            )
+
+        def addresses(attributes: dict[str, Any]) -> list[str]:
+            wanted = json.loads(attributes.get("recipients") or "[]")
+            if not set(wanted) <= {id_of(endpoint) for endpoint, _ in subscriptions}:
+                refresh()  # a target subscribed since the last look
+            return sorted({endpoint for endpoint, policy in subscriptions if matches(policy, attributes)})
 
         def drain() -> None:
             for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
                 envelope = json.loads(message["Body"])
+                attributes = {k: v.get("Value") for k, v in (envelope.get("MessageAttributes") or {}).items()}
                 record = {
                     "received_at": envelope.get("Timestamp"),
+                    "to": addresses(attributes),
                     "subject": envelope.get("Subject"),
                     "message": envelope.get("Message"),
-                    "attributes": {k: v.get("Value") for k, v in (envelope.get("MessageAttributes") or {}).items()},
+                    "attributes": attributes,
                 }
                 with self._notifications_lock, self.paths.notifications.open("a", encoding="utf-8") as log:
                     log.write(json.dumps(record) + "\n")
                 self.stats.notifications += 1
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
+        refresh()  # the deployment's static subscriptions (operators, QA)
         self._thread("notifications", drain)
 
     def _start_gateway(self) -> None:
@@ -660,27 +684,29 @@ class LocalCloudServer:
 
     def statistics(self, prefix: str = "") -> dict[str, Any]:
         """Lambda invocations (per function, since start) and, for the executions whose name starts
-        with `prefix` (a lifecycle id), Step Functions state transitions (StateEntered events)."""
+        with `prefix` (a lifecycle id): state transitions (states entered plus Retry attempts, both
+        billed by Step Functions) and the workflows' Lambda invocations (their steps with that
+        lifecycle id, and the callbacks function's EventBridge invocations since start)."""
+        from local.cloud import state_transitions
+
         invocations = list(self.cloud.runtime.invocations)
         by_function = Counter(i.handler.removesuffix(".lambda_handler") for i in invocations)
-        sfn = self.cloud.client("stepfunctions")
-        transitions, executions = 0, Counter()
-        if prefix:
-            for machine in sfn.list_state_machines()["stateMachines"]:
-                for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine["stateMachineArn"]):
-                    for execution in page["executions"]:
-                        if not execution["name"].startswith(prefix):
-                            continue
-                        executions[execution["status"]] += 1
-                        for history in sfn.get_paginator("get_execution_history").paginate(
-                                executionArn=execution["executionArn"]):
-                            transitions += sum(1 for e in history["events"] if e["type"].endswith("StateEntered"))
+        executions, counts = Counter(), Counter()
+        for execution in self.cloud.executions(prefix) if prefix else []:
+            executions[execution["status"]] += 1
+            counts.update(state_transitions(execution["history"]))
+        steps = [i for i in invocations if i.handler.startswith("lambdas.steps.")]
         return {
             "lambda_invocations": len(invocations),
             "lambda_errors": sum(1 for i in invocations if i.errored),
             "by_function": dict(by_function),
             "executions": dict(executions),
-            "state_transitions": transitions,
+            "state_transitions": counts["billed"],
+            "states_entered": counts["entered"],
+            "retried_attempts": counts["retried"],
+            "workflow_lambda_invocations": sum(
+                1 for i in steps if prefix and str(i.event.get("lifecycle_id", "")).startswith(prefix)),
+            "event_listener_invocations": sum(1 for i in steps if "detail-type" in i.event),
             "receiver_batches": self.stats.receiver_batches,
             "receiver_failed_records": self.stats.receiver_failures,
             "notifications": self.stats.notifications,
@@ -719,23 +745,26 @@ class LocalCloudServer:
         write_private(self.paths.status, json.dumps(status, indent=2) + "\n")
 
     def next_steps(self) -> str:
-        profile_env = "" if self.paths.profile == DEFAULT_STATE_DIR.resolve() / "profile.json" else \
-            f"export AMI_LC_PROFILE={self.paths.profile}\n  "
+        default = self.paths.root == DEFAULT_STATE_DIR.resolve() and self.paths.profile == self.paths.root / "profile.json"
+        exports = "" if default else (
+            f"  export AMI_LC_STATE_DIR={self.paths.root} AMI_LC_PROFILE={self.paths.profile}\n")
         tag = self.stack_tag_value
         return f"""
 The local cloud is running (API {self.gateway.url}, AWS endpoint {self.aws_endpoint_url}, time x{self.time_factor}).
 The CLI and get_ami.sh find it through the profile {self.paths.profile} (mode 0600; it holds the API keys).
 
-  {profile_env}.venv/bin/python cli/api-cli.py --mode BATCH --operation AMI_CREATE --stackTag {tag} --owner me \\
-      --productName demo --productVer 1.0.0 --notifications EMAIL::me@example.com \\
+Try a whole lifecycle; from the repository root each command runs as printed, and each prints the next one
+(QA certification, approval, the timeline link):
+{exports}  python3 cli/api-cli.py --operation AMI_CREATE --owner me --productName demo --productVer 1.0.0 \\
+      --notifications EMAIL::me@example.com \\
       --events SMOKE_TESTS --events VULNERABILITY_SCANS --events QA_CERTIFICATION_REQUEST --wait
-  .venv/bin/python cli/api-cli.py --mode BATCH --operation AMI_TIMELINE_CREATE --stackTag {tag} --lifecycleId <id>
-  .venv/bin/python cli/api-cli.py --mode BATCH --operation AMI_QA_CERTIFICATION --stackTag {tag} --lifecycleId <id> --certificationStatus CERTIFIED
-  .venv/bin/python cli/api-cli.py --mode BATCH --operation AMI_APPROVAL_CREATE --stackTag {tag} --lifecycleId <id> --approvalStatusAmiCreation APPROVED --wait
+  python3 cli/api-cli.py --operation AMI_DASHBOARD
   bash client/get_ami.sh --stackTag {tag} --minStage production
+api-cli on your PATH (optional, one step): mkdir -p ~/.local/bin && ln -sf "$PWD/cli/api-cli" ~/.local/bin/api-cli
 
-Notifications (no e-mail is sent locally): {self.paths.notifications}
-Inject a failure into the next run: python -m local inject build-failure|smoke-failure|scan-critical|export-failure|store-failure
+Notifications (no e-mail is sent locally; each line names its recipients): {self.paths.notifications}
+Make the next run of a step fail: bash deploy.sh --local inject build-failure
+  (the other kinds: {", ".join(kind for kind in INJECTIONS if kind != "build-failure")})
 Stop: Ctrl-C (foreground) or bash deploy.sh --local --stop
 """
 
@@ -768,7 +797,7 @@ Stop: Ctrl-C (foreground) or bash deploy.sh --local --stop
 
 
 def serve(*, paths: StatePaths, port: int, time_factor: float, stack_tag: str | None, inject: list[str],
-          inspector: bool = True) -> int:
+          inspector: bool = True, durations: Durations | None = None) -> int:
     """Run in the foreground until SIGINT/SIGTERM; returns the exit code."""
     stop = threading.Event()
 
@@ -779,7 +808,7 @@ def serve(*, paths: StatePaths, port: int, time_factor: float, stack_tag: str | 
     signal.signal(signal.SIGTERM, on_signal)
     write_private(paths.pid, f"{os.getpid()}\n")
     server = LocalCloudServer(paths=paths, port=port, time_factor=time_factor, stack_tag=stack_tag, inject=inject,
-                              inspector=inspector)
+                              inspector=inspector, durations=durations)
     try:
         server.start()
         print(server.next_steps(), flush=True)

@@ -35,6 +35,11 @@ class TimeScale:
         """Simulated seconds since the wall-clock instant `since` (from `now()`)."""
         return (time.monotonic() - since) / self.factor
 
+    @staticmethod
+    def epoch(instant: float) -> float:
+        """The time.time() of an instant taken with `now()` (history timestamps are epoch times)."""
+        return time.time() - (time.monotonic() - instant)
+
     def install(self) -> TimeScale:
         factor = self.factor
 

@@ -29,7 +29,7 @@ def export_image(
 def export_task(task_id: str) -> dict[str, Any]:
     tasks = client("ec2").describe_export_image_tasks(ExportImageTaskIds=[task_id])["ExportImageTasks"]
     if not tasks:
-        return {"status": "deleted", "message": "export task not found", "s3_bucket": "", "s3_prefix": ""}
+        return {"status": "deleted", "message": "export task not found", "s3_bucket": "", "s3_prefix": "", "progress": None}
     task = tasks[0]
     location = task.get("S3ExportLocation", {})
     return {
@@ -37,6 +37,7 @@ def export_task(task_id: str) -> dict[str, Any]:
         "message": task.get("StatusMessage", ""),
         "s3_bucket": location.get("S3Bucket", ""),
         "s3_prefix": location.get("S3Prefix", ""),
+        "progress": _percent(task.get("Progress")),
     }
 
 
@@ -68,11 +69,20 @@ def store_task(ami_id: str, bucket: str | None = None) -> dict[str, Any]:
     results = client("ec2").describe_store_image_tasks(ImageIds=[ami_id])["StoreImageTaskResults"]
     results = [r for r in results if bucket is None or r.get("Bucket") == bucket]
     if not results:
-        return {"state": "Failed", "reason": "store task not found", "bucket": "", "key": ""}
+        return {"state": "Failed", "reason": "store task not found", "bucket": "", "key": "", "progress": None}
     result = results[0]
     return {
         "state": result.get("StoreTaskState", "InProgress"),
         "reason": result.get("StoreTaskFailureReason", ""),
         "bucket": result.get("Bucket", ""),
         "key": result.get("S3objectKey", ""),
+        "progress": _percent(result.get("ProgressPercentage")),
     }
+
+
+def _percent(value: Any) -> float | None:
+    """AWS's progress figure (an integer, or the export's string), None when absent."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

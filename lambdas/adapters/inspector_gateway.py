@@ -1,4 +1,4 @@
-"""Amazon Inspector (v2): coverage of an EC2 instance, its findings and a findings report in S3.
+"""Amazon Inspector (v2): account status, coverage of an EC2 instance and its findings.
 
 Scan mode: EC2 scanning of an instance launched from the AMI (Inspector's hybrid EC2 scanning:
 agent-based through the SSM agent, which our AMIs carry, agentless from EBS snapshots otherwise).
@@ -19,6 +19,10 @@ from lambdas.adapters.aws import client
 from lambdas.domain.contracts import SEVERITIES
 
 
+# Coverage reasons that will not turn into a scan however long we wait (ScanStatus.reason).
+UNSCANNABLE = frozenset(
+    {"UNSUPPORTED_OS", "ACCESS_DENIED", "RESOURCE_TERMINATED", "EXCLUDED_BY_TAG", "SCAN_ELIGIBILITY_EXPIRED", "EC2_INSTANCE_STOPPED"}
+)
 # Documented remedies for an account/Region whose EC2 scanning is off (see deploy.sh).
 ENABLE_HINT = "run `bash deploy.sh` (it offers to enable it) or `aws inspector2 enable --resource-types EC2 --region {region}`"
 
@@ -64,26 +68,14 @@ def coverage(instance_id: str) -> dict[str, str] | None:
     return None
 
 
-def count_findings(instance_id: str) -> dict[str, int]:
-    counts: Counter[str] = Counter({severity: 0 for severity in SEVERITIES})
+def findings(instance_id: str) -> list[dict[str, Any]]:
+    """Every active finding of the instance (ListFindings answers at once; no report to wait for)."""
     criteria = {**_resource_filter(instance_id), "findingStatus": [{"comparison": "EQUALS", "value": "ACTIVE"}]}
-    for page in client("inspector2").get_paginator("list_findings").paginate(filterCriteria=criteria):
-        counts.update(finding.get("severity", "UNTRIAGED") for finding in page.get("findings", []))
+    pages = client("inspector2").get_paginator("list_findings").paginate(filterCriteria=criteria)
+    return [finding for page in pages for finding in page.get("findings", [])]
+
+
+def severity_counts(found: list[dict[str, Any]]) -> dict[str, int]:
+    counts: Counter[str] = Counter({severity: 0 for severity in SEVERITIES})
+    counts.update(finding.get("severity", "UNTRIAGED") for finding in found)
     return dict(counts)
-
-
-def create_report(instance_id: str, bucket: str, key_prefix: str, kms_key_arn: str) -> str:
-    response = client("inspector2").create_findings_report(
-        reportFormat="JSON",
-        filterCriteria=_resource_filter(instance_id),
-        s3Destination={"bucketName": bucket, "keyPrefix": key_prefix, "kmsKeyArn": kms_key_arn},
-    )
-    return response["reportId"]
-
-
-def report_status(report_id: str) -> dict[str, str]:
-    response = client("inspector2").get_findings_report_status(reportId=report_id)
-    return {
-        "status": response.get("status", "IN_PROGRESS"),
-        "error": response.get("errorMessage", ""),
-    }

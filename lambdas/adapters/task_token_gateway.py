@@ -8,7 +8,7 @@ from typing import Any
 
 from lambdas.adapters.aws import client
 
-# A token outlives no build: the item expires a day after the longest wait we configure.
+# A token outlives no wait: the item expires a day after the longest wait we configure.
 TOKEN_TTL_SECONDS = 2 * 24 * 3600
 
 
@@ -16,7 +16,7 @@ def put_token(table: str, key: str, token: str, execution: str) -> None:
     client("dynamodb").put_item(
         TableName=table,
         Item={
-            "resource_arn": {"S": key},
+            "resource_key": {"S": key},
             "task_token": {"S": token},
             "execution": {"S": execution},
             "expires_at": {"N": str(int(time.time()) + TOKEN_TTL_SECONDS)},
@@ -27,7 +27,7 @@ def put_token(table: str, key: str, token: str, execution: str) -> None:
 def pop_token(table: str, key: str) -> str | None:
     """Remove and return the token: exactly one of the listener and the waiter resumes the task."""
     response = client("dynamodb").delete_item(
-        TableName=table, Key={"resource_arn": {"S": key}}, ReturnValues="ALL_OLD"
+        TableName=table, Key={"resource_key": {"S": key}}, ReturnValues="ALL_OLD"
     )
     item = response.get("Attributes")
     return item["task_token"]["S"] if item else None

@@ -1,4 +1,4 @@
-"""What every step handler shares: the step dispatcher, bounded polling and the verdict shape.
+"""What every step handler shares: the step dispatcher, input checks and the verdict shape.
 
 One Lambda function serves one workflow; the state machine names the step in the payload
 (`{"step": "...", ...}`). A handler module maps step names to plain functions of the payload, so
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lambdas.core.observability import logger
-from lambdas.steps.errors import InvalidStepInput, NotReadyInTime
+from lambdas.steps.errors import InvalidStepInput
 
 Step = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -30,18 +30,6 @@ def step_handler(steps: dict[str, Step]) -> Callable[[dict[str, Any], Any], dict
         return step(event)
 
     return lambda_handler
-
-
-def poll_result(event: dict[str, Any], ready: bool, what: str, **details: Any) -> dict[str, Any]:
-    """One poll of a bounded loop: the state machine loops while `ready` is false.
-
-    The payload carries `attempt` (0 on the first poll) and `max_attempts`; running out raises
-    NotReadyInTime so the Catch cleans up and reports, instead of looping until the machine times out.
-    """
-    attempt = int(event.get("attempt", 0)) + 1
-    if not ready and attempt >= int(event["max_attempts"]):
-        raise NotReadyInTime(f"{what} not ready after {attempt} polls")
-    return {"ready": ready, "attempt": attempt, **details}
 
 
 def verdict(status: str, outputs: dict[str, Any], reason: str | None = None) -> dict[str, Any]:

@@ -12,7 +12,8 @@ class InvalidStepInput(StepError):
 
 
 class NotReadyInTime(StepError):
-    """A bounded poll ran out of attempts before the resource reached a terminal state."""
+    """A wait reached its bound (a backoff loop's last check, or a callback's one check after its
+    timeout) and AWS was still working."""
 
 
 class ImageBuildFailed(StepError):
@@ -28,7 +29,11 @@ class StoreTaskFailed(StepError):
 
 
 class RestoreFailed(StepError):
-    """The restore-image task ended with the restored AMI `failed` (or the AMI vanished while restoring)."""
+    """An AMI being created (the QA export's restored copy) ended `failed`, or vanished while pending."""
+
+
+class InstanceLost(StepError):
+    """The test instance stopped or terminated before it could be used (capacity, a broken AMI...)."""
 
 
 class CommandFailed(StepError):
@@ -41,10 +46,6 @@ class ChecksOutputMissing(StepError):
 
 class ScanFailed(StepError):
     """Inspector reports that it cannot scan the instance (unsupported OS, agent not reporting...)."""
-
-
-class ReportFailed(StepError):
-    """The Inspector findings report could not be written."""
 
 
 class CleanupPending(StepError):

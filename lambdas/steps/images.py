@@ -7,24 +7,12 @@ from typing import Any
 from lambdas.adapters import image_builder_gateway as image_builder
 from lambdas.domain.contracts import AmiRef, BuildOutputs, ImageBuilderDetails
 from lambdas.steps.common import require, verdict
-from lambdas.steps.errors import ImageBuildFailed, NotReadyInTime
+from lambdas.steps.errors import ImageBuildFailed
 
 
 def start_pipeline(event: dict[str, Any]) -> dict[str, Any]:
     pipeline_arn, execution_name = require(event, "pipeline_arn", "execution_name")
     return {"image_arn": image_builder.start_pipeline(pipeline_arn, seed=execution_name)}
-
-
-def check_image(event: dict[str, Any]) -> dict[str, Any]:
-    """The one look at the image after the callback wait timed out (the EventBridge event was lost)."""
-    (image_arn,) = require(event, "image_arn")
-    image = image_builder.get_image(image_arn)
-    status = image["status"]
-    if status == "AVAILABLE":
-        return {"status": status}
-    if status in image_builder.TERMINAL_FAILURES:
-        raise ImageBuildFailed(f"image build {status}: {image['reason'] or 'no reason given'}")
-    raise NotReadyInTime(f"image build still {status} at the build timeout")
 
 
 def image_details(event: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lambdas.adapters import instance_gateway as instances
-from lambdas.steps.common import poll_result, require
+from lambdas.steps.common import require
 
 
 def launch(event: dict[str, Any]) -> dict[str, Any]:
@@ -28,11 +28,6 @@ def launch(event: dict[str, Any]) -> dict[str, Any]:
         client_token=execution_name,
     )
     return {"instance_id": instance_id}
-
-
-def wait_managed(event: dict[str, Any]) -> dict[str, Any]:
-    (instance_id,) = require(event, "instance_id")
-    return poll_result(event, instances.is_ssm_managed(instance_id), f"SSM registration of {instance_id}")
 
 
 def terminate(event: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,12 @@ an AMI in S3 and restoring one from it, image deprecation.
   CreateRestoreImageTask needs such an object, refuses an AMI name already used in the account and
   Region, and registers a new AMI that is `pending` for a simulated duration, then `available` (or
   `failed`, snapshots `error`); its snapshots are unencrypted unless EBS encryption by default is on.
-  There is no describe call for restore tasks on AWS either: the AMI's state is what one watches.
+  There is no describe call for restore tasks on AWS either: the AMI's state is what one watches, and
+  its end is emitted as AWS emits it, an "EC2 AMI State Change" event (available or failed, with
+  ErrorMessage); RegisterImage, CreateImage and CopyImage AMIs, available at once in moto, emit
+  theirs at once (EC2 User Guide, "Monitor AMI events using Amazon EventBridge").
+- Store and export tasks report their progress (ProgressPercentage, Progress) growing linearly with
+  their simulated duration; AWS emits no event for them.
 - moto's RegisterImage ignores the block device mapping; the fake remembers which AMI snapshots are
   encrypted (Ebs.Encrypted, or an encrypted SnapshotId) and shows it in DescribeImages/DescribeSnapshots.
 - CreateTags on an AMI or snapshot that does not exist (or no longer does) fails as on AWS.
@@ -22,6 +27,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,8 +36,9 @@ from urllib.parse import urlencode
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.credentials import admin_client
-from local.fakes.hooks import FakeAws, FakeError
+from local.events import aws_event
+from local.fakes.buckets import require_bucket
+from local.fakes.hooks import AdminClients, FakeAws, FakeError
 from local.time_scale import TimeScale
 
 FORMATS = ("VMDK", "RAW", "VHD")
@@ -56,12 +63,14 @@ class _Restore:
     started: float
     failure: str | None
     state: str = "pending"
+    settled: float | None = None  # when it became available or failed (scale.now())
 
 
 class Ec2ImagesFake:
     def __init__(self, *, scale: TimeScale, region: str, account: str | None = None, export_minutes: float = 20,
-                 store_minutes: float = 10, restore_minutes: float = 15) -> None:
-        self.scale, self.region, self._account = scale, region, account
+                 store_minutes: float = 10, restore_minutes: float = 15,
+                 emit: Callable[[dict[str, Any]], None] = lambda event: None) -> None:
+        self.scale, self.region, self._account, self.emit = scale, region, account, emit
         self.export_minutes, self.store_minutes, self.restore_minutes = export_minutes, store_minutes, restore_minutes
         self.exports: dict[str, _Task] = {}
         self.stores: dict[str, list[_Task]] = {}  # by AMI id, newest first (DescribeStoreImageTasks' order)
@@ -71,7 +80,10 @@ class Ec2ImagesFake:
         self._tokens: dict[str, str] = {}
         self._failures: dict[str, list[str]] = {"export": [], "store": [], "restore": []}
         self._lock = threading.RLock()
-        self._clients: dict[str, Any] = {}
+        # Plain uploads (no aws-chunked checksum body): what the fake writes needs no integrity trailer.
+        self._aws = AdminClients(region, config=Config(request_checksum_calculation="when_required"))
+        self._restoring: set[str] = set()  # names being registered by a restore: pending, not available
+        self._timers: list[threading.Timer] = []
 
     def fail_next_export(self, message: str = "Failed: the image has a product code and cannot be exported") -> None:
         self._failures["export"].append(message)
@@ -86,14 +98,21 @@ class Ec2ImagesFake:
         for failures in self._failures.values():
             failures.clear()
 
+    def stop(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+
     def install(self, fakes: FakeAws) -> Ec2ImagesFake:
+        self._aws.prepare("ec2", "s3", "iam")
         fakes.serve("ec2", {
             "ExportImage": self._export, "DescribeExportImageTasks": self._describe_exports,
             "CancelExportTask": self._cancel_export, "CreateStoreImageTask": self._store,
             "DescribeStoreImageTasks": self._describe_stores, "CreateRestoreImageTask": self._restore,
             "EnableImageDeprecation": self._enable_deprecation, "DisableImageDeprecation": self._disable_deprecation,
         })
-        fakes.amend("ec2", "RegisterImage", self._remember_encryption)
+        fakes.amend("ec2", "RegisterImage", self._registered)
+        fakes.amend("ec2", "CreateImage", lambda _p, output: self._ami_event(output["ImageId"], "available"))
+        fakes.amend("ec2", "CopyImage", lambda _p, output: self._ami_event(output["ImageId"], "available"))
         fakes.amend("ec2", "DescribeImages", self._image_view)
         fakes.amend("ec2", "DescribeSnapshots", self._snapshot_view)
         fakes.guard("ec2", "CreateTags", self._require_taggable)
@@ -121,7 +140,7 @@ class Ec2ImagesFake:
             raise FakeError("InvalidParameter", f"The service role {role} does not exist or does not have "
                             "sufficient permissions for the service to continue") from None
         location = p["S3ExportLocation"]
-        self._require_bucket(location["S3Bucket"], sse_kms_refused=True)
+        require_bucket(self._aws("s3"), location["S3Bucket"], self.region, sse_kms_refused=True)
         task_id = f"export-ami-{uuid.uuid4().hex[:17]}"
         key = f"{location.get('S3Prefix', '')}{task_id}.{p['DiskImageFormat'].lower()}"
         tags = next((s["Tags"] for s in p.get("TagSpecifications", []) if s["ResourceType"] == "export-image-task"), [])
@@ -157,7 +176,7 @@ class Ec2ImagesFake:
         view = {"ExportImageTaskId": task.task_id, "ImageId": task.ami_id, "Status": task.status,
                 "S3ExportLocation": {"S3Bucket": task.bucket, "S3Prefix": prefix}, "Tags": task.meta["Tags"],
                 "DiskImageFormat": task.meta["DiskImageFormat"], "RoleName": task.meta["RoleName"],
-                "Progress": "100" if task.status == "completed" else "40", "StatusMessage": "updating"}
+                "Progress": str(self._progress(task, self.export_minutes)), "StatusMessage": "updating"}
         if task.status != "active":
             view["StatusMessage"] = task.failure or "cancelled" if task.status == "deleted" else ""
         return view
@@ -176,7 +195,7 @@ class Ec2ImagesFake:
         image = self._image(p["ImageId"])
         if image.get("State") != "available":
             raise FakeError("IncorrectState", f"The image {p['ImageId']} is {image.get('State')}, not available")
-        self._require_bucket(p["Bucket"], sse_kms_refused=False)
+        require_bucket(self._aws("s3"), p["Bucket"], self.region, sse_kms_refused=False)
         key = f"{p['ImageId']}.bin"  # "the same ID as the AMI, but with a .bin extension"
         failure = self._failures["store"].pop(0) if self._failures["store"] else None
         meta = {"image": {k: image.get(k) for k in ("ImageId", "Name", "Description", "Architecture", "RootDeviceName",
@@ -193,7 +212,7 @@ class Ec2ImagesFake:
         tasks = [self._advance(t, self.store_minutes, "Failed", "Completed") for i in ids for t in self.stores.get(i, [])]
         return {"StoreImageTaskResults": [
             {"AmiId": t.ami_id, "Bucket": t.bucket, "S3objectKey": t.key, "StoreTaskState": t.status,
-             "TaskStartTime": t.meta["started_at"], "ProgressPercentage": 100 if t.status == "Completed" else 50,
+             "TaskStartTime": t.meta["started_at"], "ProgressPercentage": self._progress(t, self.store_minutes),
              **({"StoreTaskFailureReason": t.failure} if t.status == "Failed" else {})}
             for t in tasks]}
 
@@ -214,11 +233,15 @@ class Ec2ImagesFake:
         clash = ec2.describe_images(Owners=["self"], Filters=[{"Name": "name", "Values": [name]}])["Images"]
         if clash:
             raise FakeError("InvalidAMIName.Duplicate", f"AMI name {name} is already in use by AMI {clash[0]['ImageId']}")
-        ami_id = ec2.register_image(
-            Name=name, Description=image.get("Description") or "", Architecture=image.get("Architecture") or "x86_64",
-            RootDeviceName=image.get("RootDeviceName") or "/dev/xvda",
-            BlockDeviceMappings=[{"DeviceName": v["DeviceName"], "Ebs": {"VolumeSize": v["VolumeSize"]}} for v in stored["Volumes"]],
-        )["ImageId"]
+        self._restoring.add(name)
+        try:
+            ami_id = ec2.register_image(
+                Name=name, Description=image.get("Description") or "", Architecture=image.get("Architecture") or "x86_64",
+                RootDeviceName=image.get("RootDeviceName") or "/dev/xvda",
+                BlockDeviceMappings=[{"DeviceName": v["DeviceName"], "Ebs": {"VolumeSize": v["VolumeSize"]}} for v in stored["Volumes"]],
+            )["ImageId"]
+        finally:
+            self._restoring.discard(name)
         snapshots = self._snapshots_of(ami_id)
         if ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"]:
             self.encrypted.update({s: DEFAULT_EBS_KEY for s in snapshots})  # EBS direct APIs cannot write unencrypted
@@ -228,6 +251,10 @@ class Ec2ImagesFake:
                 ec2.create_tags(Resources=targets, Tags=spec["Tags"])
         failure = self._failures["restore"].pop(0) if self._failures["restore"] else None
         self.restores[ami_id] = _Restore(snapshots, self.scale.now(), failure)
+        timer = threading.Timer(self.scale.seconds(self.restore_minutes * 60), self._settle, args=(ami_id,))
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
         return {"ImageId": ami_id}
 
     def _stored(self, bucket: str, key: str) -> dict[str, Any]:
@@ -240,12 +267,32 @@ class Ec2ImagesFake:
                             "CreateStoreImageTask (or does not exist)") from None
 
     def _advance_restore(self, restore: _Restore) -> _Restore:
-        with self._lock:
-            if restore.state == "pending" and self.scale.elapsed(restore.started) >= self.restore_minutes * 60:
-                restore.state = "failed" if restore.failure else "available"
+        if restore.state == "pending" and self.scale.elapsed(restore.started) >= self.restore_minutes * 60:
+            self._settle(next(ami for ami, r in self.restores.items() if r is restore))
         return restore
 
+    def _settle(self, ami_id: str) -> None:
+        """The restore ends (its timer, or a describe after its duration): the AMI state and its one event."""
+        restore = self.restores[ami_id]
+        with self._lock:
+            if restore.state != "pending":
+                return
+            restore.state, restore.settled = ("failed" if restore.failure else "available"), self.scale.now()
+        self._ami_event(ami_id, restore.state, restore.failure or "")
+
+    def _ami_event(self, ami_id: str, state: str, message: str = "") -> None:
+        self.emit(aws_event(
+            source="aws.ec2", detail_type="EC2 AMI State Change", account=self._account_id(), region=self.region,
+            resources=[f"arn:aws:ec2:{self.region}::image/{ami_id}"],
+            detail={"RequestId": str(uuid.uuid4()), "ImageId": ami_id, "State": state, "ErrorMessage": message},
+        ))
+
     # ---- what moto leaves out of images and snapshots
+    def _registered(self, p: dict[str, Any], parsed: dict[str, Any]) -> None:
+        self._remember_encryption(p, parsed)
+        if p.get("Name") not in self._restoring:
+            self._ami_event(parsed["ImageId"], "available")
+
     def _remember_encryption(self, p: dict[str, Any], parsed: dict[str, Any]) -> None:
         requested = [m["Ebs"] for m in p.get("BlockDeviceMappings", []) if "Ebs" in m]
         keys = [e.get("KmsKeyId") or self._snapshot_key(e.get("SnapshotId")) or DEFAULT_EBS_KEY
@@ -312,6 +359,11 @@ class Ec2ImagesFake:
         return {"Return": True}
 
     # ---- shared
+    def _progress(self, task: _Task, minutes: float) -> int:
+        if task.status in ("completed", "Completed"):
+            return 100
+        return min(99, int(100 * self.scale.elapsed(task.started) / (minutes * 60)))
+
     def _advance(self, task: _Task, minutes: float, failed: str, done: str) -> _Task:
         """Move a running task to its end state once its simulated duration has passed."""
         with self._lock:
@@ -328,13 +380,6 @@ class Ec2ImagesFake:
                 task.status = done
         return task
 
-    def _aws(self, service: str) -> Any:
-        if service not in self._clients:
-            # Plain uploads (no aws-chunked checksum body): what the fake writes needs no integrity trailer.
-            config = Config(request_checksum_calculation="when_required")
-            self._clients[service] = admin_client(service, self.region, config=config)
-        return self._clients[service]
-
     def _account_id(self) -> str:
         if self._account is None:
             self._account = self._aws("sts").get_caller_identity()["Account"]
@@ -349,22 +394,3 @@ class Ec2ImagesFake:
     def _snapshots_of(self, ami_id: str) -> list[str]:
         image = self._aws("ec2").describe_images(ImageIds=[ami_id])["Images"][0]
         return [m["Ebs"]["SnapshotId"] for m in image.get("BlockDeviceMappings", []) if m.get("Ebs", {}).get("SnapshotId")]
-
-    def _require_bucket(self, bucket: str, *, sse_kms_refused: bool) -> None:
-        s3 = self._aws("s3")
-        try:
-            region = s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] or "us-east-1"
-        except ClientError:
-            raise FakeError("InvalidParameter", f"The S3 bucket {bucket} does not exist (or is not this account's)") from None
-        if region != self.region:
-            raise FakeError("InvalidParameter", f"The S3 bucket {bucket} is in {region}, not in {self.region}")
-        if sse_kms_refused and self._bucket_sse(bucket) == "aws:kms":
-            raise FakeError("InvalidParameter", f"The S3 bucket {bucket} is encrypted with SSE-KMS: VM Import/Export "
-                            "exports only to an unencrypted or SSE-S3 encrypted bucket")
-
-    def _bucket_sse(self, bucket: str) -> str | None:
-        try:
-            rules = self._aws("s3").get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
-        except ClientError:
-            return None
-        return rules[0].get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") if rules else None

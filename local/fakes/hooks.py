@@ -8,8 +8,12 @@ functions of the local cloud's own process.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
+
+from lambdas.adapters.aws import new_session
+from local.credentials import admin_credentials
 
 Operation = Callable[[dict[str, Any]], dict[str, Any]]
 AfterCall = Callable[[dict[str, Any], dict[str, Any]], None]
@@ -64,3 +68,27 @@ class FakeAws:
 
     def amender(self, service: str, operation: str) -> AfterCall | None:
         return self._after.get((service, operation))
+
+
+class AdminClients:
+    """The administrator's clients a fake calls moto with (local/credentials.py), built once per fake
+    and service, from the process's shared model reader: building a boto3 client takes tens of
+    milliseconds, which per call would outweigh the fake's own answer (and, compressed, add simulated
+    minutes to every wait)."""
+
+    def __init__(self, region: str, **kwargs: Any) -> None:
+        self._region, self._kwargs = region, kwargs
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def prepare(self, *services: str) -> None:
+        """Build them when the fake is installed: AWS's own machinery has no cold start to add to a wait."""
+        for service in services:
+            self(service)
+
+    def __call__(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._clients:
+                session = new_session(**admin_credentials(), region_name=self._region)
+                self._clients[service] = session.client(service, **self._kwargs)
+            return self._clients[service]

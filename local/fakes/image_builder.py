@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,8 +23,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from local.credentials import admin_client
-from local.fakes.hooks import FakeAws, FakeError
+from local.events import aws_event
+from local.fakes.hooks import AdminClients, FakeAws, FakeError
 from local.time_scale import TimeScale
 
 _STAGES = (("BUILDING", 0.0), ("TESTING", 0.7), ("DISTRIBUTING", 0.9))
@@ -44,6 +43,7 @@ class _Image:
     failure_context: dict[str, Any] | None = None
     amis: list[dict[str, Any]] = field(default_factory=list)
     timer: threading.Timer | None = None
+    finished: float | None = None  # when it reached a final state (scale.now())
 
 
 class ImageBuilderFake:
@@ -67,6 +67,7 @@ class ImageBuilderFake:
         self._failures: list[str] = []
         self._tokens: dict[str, str] = {}
         self._lock = threading.RLock()
+        self._aws = AdminClients(region)
 
     # ---- switches
     def fail_next_build(self, reason: str = "Component 'hardening' failed at step 'validate'") -> None:
@@ -104,6 +105,7 @@ class ImageBuilderFake:
         return [*self.components, *self.recipes, *self.pipelines, *self.images]
 
     def install(self, fakes: FakeAws) -> ImageBuilderFake:
+        self._aws.prepare("ec2", "ssm")
         fakes.serve(
             "imagebuilder",
             {
@@ -165,7 +167,7 @@ class ImageBuilderFake:
         """The four forms the API reference documents; the AMI / own image / parameter must exist."""
         if parent.startswith("ami-"):
             try:
-                found = admin_client("ec2", self.region).describe_images(ImageIds=[parent])["Images"]
+                found = self._aws("ec2").describe_images(ImageIds=[parent])["Images"]
             except ClientError:
                 found = []
             if not found:
@@ -180,7 +182,7 @@ class ImageBuilderFake:
                     raise self._invalid("parentImage", f"The image '{parent}' does not exist or is not AVAILABLE.")
         elif parent.startswith("ssm:"):
             try:
-                admin_client("ssm", self.region).get_parameter(Name=parent.removeprefix("ssm:"))
+                self._aws("ssm").get_parameter(Name=parent.removeprefix("ssm:"))
             except ClientError:
                 raise self._invalid("parentImage", f"The parameter '{parent.removeprefix('ssm:')}' does not exist.") from None
         else:
@@ -283,19 +285,13 @@ class ImageBuilderFake:
 
     def _set_status(self, image: _Image, status: str, reason: str | None = None) -> None:
         previous, image.status, image.reason = image.status, status, reason
-        self.emit(
-            {
-                "version": "0",
-                "id": str(uuid.uuid4()),
-                "source": "aws.imagebuilder",
-                "detail-type": "EC2 Image Builder Image State Change",
-                "account": self.account,
-                "region": self.region,
-                "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "resources": [image.arn],
-                "detail": {"previous-state": {"status": previous}, "state": {"status": status, **({"reason": reason} if reason else {})}},
-            }
-        )
+        if status not in ("PENDING", "BUILDING", "TESTING", "DISTRIBUTING"):
+            image.finished = self.scale.now()
+        self.emit(aws_event(
+            source="aws.imagebuilder", detail_type="EC2 Image Builder Image State Change", account=self.account,
+            region=self.region, resources=[image.arn],
+            detail={"previous-state": {"status": previous}, "state": {"status": status, **({"reason": reason} if reason else {})}},
+        ))
 
     def _finish(self, arn: str) -> None:
         with self._lock:
@@ -315,7 +311,7 @@ class ImageBuilderFake:
 
     def _register_ami(self, image: _Image) -> dict[str, Any]:
         name = f"{image.arn.split('/')[1]}-{datetime.now(UTC):%Y%m%d%H%M%S%f}"
-        ec2 = admin_client("ec2", self.region)
+        ec2 = self._aws("ec2")
         ami_id = ec2.register_image(
             Name=name,
             RootDeviceName="/dev/xvda",

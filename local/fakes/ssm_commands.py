@@ -1,10 +1,13 @@
 """SSM instance registration and Run Command, faked for the smoke-test check script.
 
-An instance running in moto's EC2 is "Online" `registration_minutes` after it is first asked about
-(DescribeInstanceInformation or SendCommand). A command is Pending, then InProgress, and finishes
-`command_minutes` later with the output of components/checks/ami_checks.py: every check passing
-(Success), the failures injected with `fail_next_check` (Failed, exit code 1), or TimedOut when it
-runs longer than its executionTimeout.
+An instance running in moto's EC2 is "Online" `registration_minutes` after it started running (or
+after it is first asked about, for an instance launched before the fakes were installed). A command
+is Pending, then InProgress, and finishes `command_minutes` later with the output of
+components/checks/ami_checks.py: every check passing (Success), the failures injected with
+`fail_next_check` (Failed, exit code 1), or TimedOut when it runs longer than its executionTimeout.
+Each status change of an invocation is emitted as AWS emits it, an "EC2 Command Invocation
+Status-change Notification" event (Systems Manager User Guide, "Amazon EventBridge event examples
+for Systems Manager").
 
 Refusals modelled on the Systems Manager API reference: SendCommand to an instance that is not a
 managed node yet (not Online, not running, unknown) fails with InvalidInstanceId; GetCommandInvocation
@@ -15,14 +18,16 @@ CommandInvocationStatus values with their StatusDetails.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from local.credentials import admin_client
-from local.fakes.hooks import FakeAws, FakeError
+from local.events import aws_event
+from local.fakes.hooks import AdminClients, FakeAws, FakeError
 from local.time_scale import TimeScale
 
 DEFAULT_CHECKS = ("no-ssh-host-keys", "no-authorized-keys", "no-shell-history", "no-aws-credentials", "password-login-disabled")
@@ -34,13 +39,17 @@ _DEFAULT_EXECUTION_TIMEOUT = 3600
 
 class SsmCommandsFake:
     def __init__(
-        self, *, scale: TimeScale, region: str, account: str = "123456789012", registration_minutes: float = 2, command_minutes: float = 1
+        self, *, scale: TimeScale, region: str, account: str = "123456789012", registration_minutes: float = 2,
+        command_minutes: float = 1, emit: Callable[[dict[str, Any]], None] = lambda event: None,
     ) -> None:
-        self.scale, self.region, self.account = scale, region, account
+        self.scale, self.region, self.account, self.emit = scale, region, account, emit
         self.registration_minutes, self.command_minutes = registration_minutes, command_minutes
         self.commands: dict[str, dict[str, Any]] = {}
+        self.running_since: Callable[[str], float | None] = lambda instance_id: None  # set by the cloud
         self._first_seen: dict[str, float] = {}
         self._failures: list[dict[str, str]] = []
+        self._timers: list[threading.Timer] = []
+        self._aws = AdminClients(region)
 
     def fail_next_check(self, name: str = "no-shell-history", detail: str = "/root/.bash_history exists") -> None:
         self._failures.append({name: detail})
@@ -48,7 +57,17 @@ class SsmCommandsFake:
     def clear_injections(self) -> None:
         self._failures.clear()
 
+    def stop(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+
+    def registered_at(self, instance_id: str) -> float | None:
+        """When the instance's agent came (or comes) online, as a `scale.now()` instant."""
+        start = self.running_since(instance_id) or self._first_seen.get(instance_id)
+        return None if start is None else start + self.scale.seconds(self.registration_minutes * 60)
+
     def install(self, fakes: FakeAws) -> SsmCommandsFake:
+        self._aws.prepare("ec2")
         fakes.serve(
             "ssm",
             {
@@ -61,15 +80,15 @@ class SsmCommandsFake:
 
     def _state(self, instance_id: str) -> str | None:
         try:
-            reservations = admin_client("ec2", self.region).describe_instances(InstanceIds=[instance_id])["Reservations"]
+            reservations = self._aws("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"]
         except ClientError:
             return None
         return reservations[0]["Instances"][0]["State"]["Name"] if reservations else None
 
     def _online(self, instance_id: str) -> bool:
         running = self._state(instance_id) == "running"  # before the clock starts: the call takes wall time
-        first = self._first_seen.setdefault(instance_id, self.scale.now())
-        return running and self.scale.elapsed(first) >= self.registration_minutes * 60
+        self._first_seen.setdefault(instance_id, self.scale.now())
+        return running and self.scale.now() >= (self.registered_at(instance_id) or 0)
 
     def _describe(self, p: dict[str, Any]) -> dict[str, Any]:
         ids = [v for f in p.get("Filters", []) if f["Key"] == "InstanceIds" for v in f["Values"]]
@@ -93,7 +112,8 @@ class SsmCommandsFake:
         timeout = int((parameters.get("executionTimeout") or [_DEFAULT_EXECUTION_TIMEOUT])[0])
         self.commands[command_id] = {"instances": instance_ids, "started": self.scale.now(), "failures": failures,
                                      "commands": parameters.get("commands", []), "document": p["DocumentName"],
-                                     "execution_timeout": timeout}
+                                     "execution_timeout": timeout, "requested": datetime.now(UTC)}
+        self._schedule_events(command_id)
         return {"Command": {"CommandId": command_id, "DocumentName": p["DocumentName"], "Comment": p.get("Comment", ""),
                             "InstanceIds": instance_ids, "Parameters": parameters, "RequestedDateTime": datetime.now(UTC),
                             "Status": "Pending", "StatusDetails": "Pending", "TargetCount": len(instance_ids),
@@ -114,6 +134,34 @@ class SsmCommandsFake:
             status = "Pending" if elapsed < duration * _PENDING_SHARE else "InProgress"
             return {**base, "Status": status, "StatusDetails": status, "ResponseCode": -1}
         return {**base, **self._result(command["failures"])}
+
+    def _schedule_events(self, command_id: str) -> None:
+        command = self.commands[command_id]
+        duration = self.command_minutes * 60
+        self._later(duration * _PENDING_SHARE, command_id, False)
+        self._later(min(duration, command["execution_timeout"]), command_id, True)
+
+    def _later(self, seconds: float, command_id: str, final: bool) -> None:
+        timer = threading.Timer(self.scale.seconds(seconds), self._emit_status, args=(command_id, final))
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def _emit_status(self, command_id: str, final: bool) -> None:
+        command = self.commands[command_id]
+        for instance_id in command["instances"]:
+            status = self._invocation({"CommandId": command_id, "InstanceId": instance_id})["Status"]
+            if final and status in ("Pending", "InProgress"):
+                return self._later(1, command_id, True)  # the timer woke a hair early: look again
+            if final:
+                command.setdefault("finished", self.scale.now())
+            self.emit(aws_event(
+                source="aws.ssm", detail_type="EC2 Command Invocation Status-change Notification", account=self.account,
+                region=self.region, resources=[f"arn:aws:ec2:{self.region}:{self.account}:instance/{instance_id}"],
+                detail={"command-id": command_id, "document-name": command["document"], "instance-id": instance_id,
+                        "requested-date-time": command["requested"].strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                        "status": status},
+            ))
 
     @staticmethod
     def _result(failures: dict[str, str]) -> dict[str, Any]:

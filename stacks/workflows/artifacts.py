@@ -74,18 +74,6 @@ class ArtifactStore(Construct):
             )
         )
         # No KMS permission: the role reads the unencrypted restored copy and writes an SSE-S3 bucket.
-        # Inspector writes findings reports with its service principal, for this account only.
-        self.reports.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("inspector2.amazonaws.com")],
-                actions=["s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"],
-                resources=[self.reports.arn_for_objects("findings/*")],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:inspector2:{stack.region}:{stack.account}:report/*"},
-                },
-            )
-        )
 
     def _bucket(
         self, name: str, key: kms.IKey | None, retain: bool, expire_days: int | None, bucket_name: str | None = None,

@@ -85,10 +85,30 @@ def test_every_task_is_caught_and_errors_reach_the_error_queue(workflows: tuple[
                 assert retrier["IntervalSeconds"] >= 1
 
 
-def test_polls_are_bounded(workflows: tuple[Path, str, dict[str, Any]]) -> None:
+def test_every_wait_is_bounded_and_a_lost_event_ends_in_one_check(workflows: tuple[Path, str, dict[str, Any]]) -> None:
     outdir, _, template = workflows
     for name, machine in _machines(outdir, template).items():
-        for state_name, state in machine["asl"]["States"].items():
+        states = machine["asl"]["States"]
+        for state_name, state in states.items():
             params = state.get("Parameters", {})
-            if "attempt.$" in params:
-                assert "max_attempts" in params, f"{name}: {state_name} polls without a bound"
+            if "poll.$" in params:  # a backoff check: bounded by simulated time waited
+                assert params["max_seconds"].startswith("${") or int(params["max_seconds"]) > 0, f"{name}: {state_name}"
+            if state.get("Resource", "").endswith(".waitForTaskToken"):  # a callback wait
+                assert "TimeoutSecondsPath" in state or "TimeoutSeconds" in state, f"{name}: {state_name} waits forever"
+                (timeout,) = [c for c in state["Catch"] if c["ErrorEquals"] == ["States.Timeout"]]
+                check = states[timeout["Next"]]
+                assert check["Parameters"]["step"] == "check" and check["Parameters"]["kind"] == params["Payload"]["kind"]
+                assert check["Next"] == state["Next"], f"{name}: the check after {state_name} must rejoin the wait's path"
+
+
+def test_callback_rules_match_only_the_final_states_a_wait_ends_on(workflows: tuple[Path, str, dict[str, Any]]) -> None:
+    _, _, template = workflows
+    patterns = {json.dumps(r["Properties"]["EventPattern"]["detail-type"]): r["Properties"]["EventPattern"]
+                for r in resources(template, "AWS::Events::Rule").values() if "EventPattern" in r["Properties"]}
+    assert patterns['["EC2 AMI State Change"]']["detail"] == {"State": ["available", "failed"]}
+    assert patterns['["EC2 Command Invocation Status-change Notification"]']["detail"] == {
+        "status": ["Success", "Failed", "Cancelled", "TimedOut"]}
+    assert patterns['["Inspector2 Scan"]']["detail"] == {"scan-status": ["INITIAL_SCAN_COMPLETE"]}
+    assert patterns['["Inspector2 Coverage"]']["detail"]["scanStatus"]["statusCodeValue"] == ["INACTIVE"]
+    assert "PENDING" not in json.dumps(patterns['["EC2 Image Builder Image State Change"]'])
+    assert "EC2 Instance State-change Notification" not in json.dumps(patterns)  # no wait awaits an instance state

@@ -6,7 +6,6 @@ from lambdas.steps.common import step_handler
 lambda_handler = step_handler(
     {
         "start_pipeline": images.start_pipeline,
-        "check_image": images.check_image,
         "image_details": images.image_details,
         "failed_verdict": images.failed_verdict,
         "cancel_build": images.cancel_build,

@@ -1,4 +1,5 @@
-"""Mark-for-production steps: back the approved AMI up to S3 with a store-image task."""
+"""Mark-for-production steps: back the approved AMI up to S3 with a store-image task (a backoff wait
+guided by the task's progress figure: AWS emits no event for store tasks)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Any
 
 from lambdas.adapters import image_export_gateway as exports
 from lambdas.domain.contracts import MarkForProductionOutputs
-from lambdas.steps.common import poll_result, require, step_handler, verdict
+from lambdas.steps import backoff
+from lambdas.steps.common import require, step_handler, verdict
 from lambdas.steps.errors import StoreTaskFailed
 
 
@@ -27,9 +29,9 @@ def store_status(event: dict[str, Any]) -> dict[str, Any]:
     if task["state"] == "Failed":
         raise StoreTaskFailed(f"store task of {ami_id} failed: {task['reason'] or 'no reason given'}")
     if task["state"] != "Completed":
-        return poll_result(event, False, f"store task of {ami_id}")
+        return backoff.poll(event, False, f"store task of {ami_id}", progress=task["progress"])
     outputs = MarkForProductionOutputs(backup_s3_uri=f"s3://{bucket}/{key}", store_task_id=key)
-    return poll_result(event, True, f"store task of {ami_id}", verdict=verdict("COMPLETED", outputs.model_dump(mode="json")))
+    return backoff.poll(event, True, f"store task of {ami_id}", **verdict("COMPLETED", outputs.model_dump(mode="json")))
 
 
 lambda_handler = step_handler({"start_store": start_store, "store_status": store_status})

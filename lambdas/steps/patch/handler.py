@@ -75,7 +75,6 @@ lambda_handler = step_handler(
     {
         "create_resources": create_resources,
         "start_pipeline": images.start_pipeline,
-        "check_image": images.check_image,
         "image_details": images.image_details,
         "failed_verdict": images.failed_verdict,
         "delete_resources": delete_resources,

@@ -3,6 +3,8 @@
 VM Import/Export cannot export an image with encrypted EBS snapshots, and the released AMI is encrypted.
 The documented route: store the AMI in S3 (the store task decrypts as it stores), restore a temporary
 unencrypted copy from that object, export the copy, then delete the copy, its snapshots and the object.
+The store and the export are backoff waits guided by AWS's progress figure; the restored copy is an
+event wait ("EC2 AMI State Change", callbacks function).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from typing import Any
 from lambdas.adapters import image_export_gateway as exports
 from lambdas.adapters import temporary_images as temporary
 from lambdas.domain.contracts import QaRequestOutputs
-from lambdas.steps.common import poll_result, require, step_handler, verdict
-from lambdas.steps.errors import CleanupPending, ExportFailed, RestoreFailed, StoreTaskFailed
+from lambdas.domain.notifications import qa_request_lines
+from lambdas.steps import backoff
+from lambdas.steps.common import require, step_handler, verdict
+from lambdas.steps.errors import CleanupPending, ExportFailed, StoreTaskFailed
 
 _AMI_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9()\[\] ./'@_-]")  # characters an AMI name may not contain
 
@@ -45,9 +49,13 @@ def check_encryption_by_default(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def start_store(event: dict[str, Any]) -> dict[str, Any]:
+    """The preflight, then the store: nothing is created when a copy could not be unencrypted."""
     ami_id, bucket = require(event, "ami_id", "staging_bucket")
+    preflight = check_encryption_by_default(event)
+    if preflight["blocked"]:
+        return preflight
     key = exports.store_image(ami_id=ami_id, bucket=bucket, tags={**_tags(event), **temporary.TEMPORARY_TAGS})
-    return {"bucket": bucket, "object_key": key}
+    return {"blocked": False, "bucket": bucket, "object_key": key}
 
 
 def store_status(event: dict[str, Any]) -> dict[str, Any]:
@@ -55,7 +63,7 @@ def store_status(event: dict[str, Any]) -> dict[str, Any]:
     task = exports.store_task(ami_id, bucket=bucket)
     if task["state"] == "Failed":
         raise StoreTaskFailed(f"store task of {ami_id} failed: {task['reason'] or 'no reason given'}")
-    return poll_result(event, task["state"] == "Completed", f"store task of {ami_id}")
+    return backoff.poll(event, task["state"] == "Completed", f"store task of {ami_id}", progress=task["progress"])
 
 
 def start_restore(event: dict[str, Any]) -> dict[str, Any]:
@@ -63,18 +71,6 @@ def start_restore(event: dict[str, Any]) -> dict[str, Any]:
     name = restored_name(tag, execution_name)
     image_id = temporary.restore_image(bucket=bucket, key=key, name=name, tags=_tags(event))
     return {"image_id": image_id, "name": name}
-
-
-def restore_status(event: dict[str, Any]) -> dict[str, Any]:
-    (image_id,) = require(event, "restored_ami_id")
-    image = temporary.image(image_id)
-    if image is None:
-        raise RestoreFailed(f"the restored AMI {image_id} no longer exists")
-    if image["state"] not in ("pending", "available"):
-        raise RestoreFailed(f"restore of {image_id} ended {image['state']}: {image['reason'] or 'no reason given'}")
-    if image["state"] == "available" and image["encrypted"]:
-        raise RestoreFailed(f"the restored AMI {image_id} is encrypted again: VM export cannot read it")
-    return poll_result(event, image["state"] == "available", f"restore of {image_id}")
 
 
 def start_export(event: dict[str, Any]) -> dict[str, Any]:
@@ -94,21 +90,24 @@ def start_export(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def export_status(event: dict[str, Any]) -> dict[str, Any]:
+    """One check of the export; once completed, the verdict (its fields beside the poll's) and the QA
+    team's notice."""
     (task_id,) = require(event, "export_task_id")
     task = exports.export_task(task_id)
     if task["status"] in ("deleting", "deleted") or task["message"].lower().startswith("fail"):
         raise ExportFailed(f"export {task_id} {task['status']}: {task['message'] or 'no message'}")
     if task["status"] != "completed":
-        return poll_result(event, False, f"export {task_id}")
+        return backoff.poll(event, False, f"export {task_id}", progress=task["progress"])
     disk_format = event.get("disk_format", "VMDK")
     uri = f"s3://{task['s3_bucket']}/{task['s3_prefix']}{task_id}.{disk_format.lower()}"
     outputs = QaRequestOutputs(
         export_task_id=task_id, export_s3_uri=uri, disk_image_format=disk_format, exported_ami_id=event.get("restored_ami_id")
     )
-    return poll_result(event, True, f"export {task_id}", verdict=verdict("COMPLETED", outputs.model_dump(mode="json")))
+    return backoff.poll(event, True, f"export {task_id}", **verdict("COMPLETED", outputs.model_dump(mode="json")),
+                        qa=qa_message({**event, "export_s3_uri": uri}))
 
 
-def qa_message(event: dict[str, Any]) -> dict[str, Any]:
+def qa_message(event: dict[str, Any]) -> dict[str, str]:
     """The QA notification: how to get a fresh short-lived link and how to certify. Never a URL or key."""
     lifecycle_id, ami_id, product, semver, uri = require(
         event, "lifecycle_id", "ami_id", "product_name", "semver", "export_s3_uri"
@@ -118,13 +117,7 @@ def qa_message(event: dict[str, Any]) -> dict[str, Any]:
             f"AMI {ami_id} ({product} {semver}) of lifecycle {lifecycle_id} is ready for QA certification.",
             f"It was exported as a {event.get('disk_format', 'VMDK')} disk image to {uri}.",
             "",
-            "To download it, obtain a fresh short-lived download link from the orchestrator API with your QA key:",
-            f"  GET /ami-creation/lifecycles/{lifecycle_id}/export-link   (header x-api-key: <your QA key>)",
-            f"  or: api-cli --mode BATCH --operation AMI_QA_EXPORT_LINK --lifecycleId {lifecycle_id}",
-            "",
-            "To record the outcome:",
-            f"  api-cli --mode BATCH --operation AMI_QA_CERTIFICATION --lifecycleId {lifecycle_id} "
-            "--certificationStatus CERTIFIED|FAILED [--properties KEY::VALUE]",
+            *qa_request_lines(lifecycle_id, event.get("stack_tag")),
         ]
     )
     return {"subject": f"QA certification requested: {product} {semver} ({ami_id})"[:99], "message": message}
@@ -159,14 +152,11 @@ def cleanup(event: dict[str, Any]) -> dict[str, Any]:
 
 lambda_handler = step_handler(
     {
-        "check_encryption_by_default": check_encryption_by_default,
         "start_store": start_store,
         "store_status": store_status,
         "start_restore": start_restore,
-        "restore_status": restore_status,
         "start_export": start_export,
         "export_status": export_status,
-        "qa_message": qa_message,
         "cleanup": cleanup,
     }
 )

@@ -1,18 +1,32 @@
-"""Smoke-test workflow steps: run the AMI check script on an instance launched from the AMI."""
+"""Smoke-test workflow steps: run the AMI check script on an instance launched from the AMI.
+
+The instance's SSM registration is a backoff wait (no EventBridge event says an instance's agent came
+online); the command's end is an event wait (callbacks function); `read_results` then turns the
+command's output into the verdict.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from lambdas.adapters import instance_gateway
 from lambdas.adapters import ssm_command_gateway as commands
 from lambdas.domain.contracts import SmokeCheck, SmokeTestOutputs
-from lambdas.steps import instances
-from lambdas.steps.common import poll_result, require, step_handler, verdict
-from lambdas.steps.errors import ChecksOutputMissing, CommandFailed
+from lambdas.steps import backoff, instances
+from lambdas.steps.common import require, step_handler, verdict
+from lambdas.steps.errors import ChecksOutputMissing, CommandFailed, InstanceLost
 
 # The check script's contract: its last line is this marker followed by {"checks": [...]}.
 RESULT_MARKER = "AMI_CHECKS_JSON "
+
+
+def check_registration(event: dict[str, Any]) -> dict[str, Any]:
+    (instance_id,) = require(event, "instance_id")
+    state = instance_gateway.instance_state(instance_id)
+    if state not in ("pending", "running"):
+        raise InstanceLost(f"test instance {instance_id} is {state}: it will never register with SSM")
+    return backoff.poll(event, instance_gateway.is_ssm_managed(instance_id), f"SSM registration of {instance_id}")
 
 
 def run_checks(event: dict[str, Any]) -> dict[str, Any]:
@@ -36,32 +50,28 @@ def parse_checks(stdout: str) -> list[SmokeCheck]:
     raise ChecksOutputMissing("the check script printed no AMI_CHECKS_JSON line")
 
 
-def check_results(event: dict[str, Any]) -> dict[str, Any]:
+def read_results(event: dict[str, Any]) -> dict[str, Any]:
+    """The verdict of a finished command (the wait before it ends only when the command finished)."""
     command_id, instance_id = require(event, "command_id", "instance_id")
     invocation = commands.invocation(command_id, instance_id)
-    status = invocation["status"]
-    if status in commands.ABORTED:
-        raise CommandFailed(f"check command {status}: {invocation['stderr'][-500:]}")
-    if status not in commands.FINISHED:
-        return poll_result(event, False, f"check command {command_id}")
+    if invocation["status"] not in commands.FINISHED:
+        raise CommandFailed(f"check command {invocation['status']}: {invocation['stderr'][-500:]}")
     # A failing check makes the script exit non-zero (status Failed); its output still holds the verdict.
     checks = parse_checks(invocation["stdout"])
     outputs = SmokeTestOutputs(instance_id=instance_id, checks=checks).model_dump(mode="json")
     failed = [c for c in checks if not c.passed]
-    if failed:
-        reason = "; ".join(f"{c.name}: {c.detail}".strip(": ") for c in failed)
-        result = verdict("FAILED", outputs, f"{len(failed)} smoke check(s) failed: {reason}"[:1000])
-    else:
-        result = verdict("COMPLETED", outputs)
-    return poll_result(event, True, f"check command {command_id}", verdict=result)
+    if not failed:
+        return verdict("COMPLETED", outputs)
+    reason = "; ".join(f"{c.name}: {c.detail}".strip(": ") for c in failed)
+    return verdict("FAILED", outputs, f"{len(failed)} smoke check(s) failed: {reason}"[:1000])
 
 
 lambda_handler = step_handler(
     {
         "launch": instances.launch,
-        "wait_managed": instances.wait_managed,
+        "check_registration": check_registration,
         "run_checks": run_checks,
-        "check_results": check_results,
+        "read_results": read_results,
         "terminate": instances.terminate,
     }
 )

@@ -179,6 +179,7 @@ def _online(instance_id: str) -> bool:
 
 
 def test_send_command_refuses_an_instance_that_is_not_managed_yet(cloud: LocalCloud) -> None:
+    cloud.ssm.registration_minutes = 10  # registration runs from launch: 0.6 s, well after the send below
     instance_id = run_instance()
 
     error = refused(lambda: _send(instance_id))

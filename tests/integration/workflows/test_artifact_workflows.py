@@ -121,7 +121,7 @@ def test_an_export_that_never_ends_is_bounded_cancelled_and_cleaned_up(
         fake.export_minutes = minutes
 
     error = one_error(deployment.messages("error"))
-    assert error.error["Error"] == "NotReadyInTime" and "240 polls" in error.error["Cause"]
+    assert error.error["Error"] == "NotReadyInTime" and "not done after 4 h 0 min" in error.error["Cause"]
     last = list(fake.exports.values())[-1]
     assert (last.status, last.failure) == ("deleted", "cancelled")  # the cleanup cancelled it
     _nothing_left_behind(released)

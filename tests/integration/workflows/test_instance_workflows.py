@@ -102,8 +102,8 @@ def test_scan_fails_at_once_with_the_remedy_when_inspector_ec2_scanning_is_disab
     assert "bash deploy.sh" in result.reason and "aws inspector2 enable --resource-types EC2" in result.reason
     outputs = result.typed_outputs()
     assert isinstance(outputs, ScanOutputs) and not outputs.gate_passed and outputs.report_s3_uri is None
-    # One poll, not a wait until the poll bound; no report stored for a scan that never ran.
-    polls = [e for e in deployment.cloud.history(execution["executionArn"])
-             if e["type"] == "TaskStateEntered" and e["stateEnteredEventDetails"]["name"] == "Check scan"]
-    assert len(polls) == 1
+    # The wait ends at its own first check, not at its timeout; no report stored for a scan that never ran.
+    entered = [e["stateEnteredEventDetails"]["name"] for e in deployment.cloud.history(execution["executionArn"])
+               if e["type"].endswith("StateEntered")]
+    assert entered.count("Wait for scan") == 1 and "Check scan once" not in entered
     assert deployment.messages("error") == [] and deployment.cloud.live_instances() == []
