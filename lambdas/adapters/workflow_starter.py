@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from botocore.exceptions import ClientError
 
 from lambdas.adapters.aws import client
@@ -10,6 +15,17 @@ from lambdas.domain.contracts import WorkflowInput
 
 def execution_arn(state_machine_arn: str, name: str) -> str:
     return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+
+
+@dataclass(frozen=True)
+class ExecutionView:
+    """What DescribeExecution says of one execution."""
+
+    arn: str
+    status: str  # RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE
+    started: datetime
+    stopped: datetime | None  # None while it runs
+    input: dict[str, Any]
 
 
 class WorkflowStarter:
@@ -27,12 +43,16 @@ class WorkflowStarter:
 
     def status(self, state_machine_arn: str, name: str) -> str | None:
         """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, ... or None when it never started."""
+        execution = self.describe(execution_arn(state_machine_arn, name))
+        return None if execution is None else execution.status
+
+    def describe(self, arn: str) -> ExecutionView | None:
+        """The execution, or None when it does not exist."""
         try:
-            response = client("stepfunctions").describe_execution(
-                executionArn=execution_arn(state_machine_arn, name)
-            )
+            response = client("stepfunctions").describe_execution(executionArn=arn)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ExecutionDoesNotExist":
                 return None
             raise
-        return str(response["status"])
+        return ExecutionView(arn=arn, status=str(response["status"]), started=response["startDate"],
+                             stopped=response.get("stopDate"), input=json.loads(response.get("input") or "{}"))
