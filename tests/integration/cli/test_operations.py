@@ -7,6 +7,7 @@ from pathlib import Path
 
 import boto3
 
+from cli.ami_cli import plan
 from tests.support.aws import API_KEY_IDS, executions
 from tests.support.components import OPENSSL_PATCH as COMPONENT
 from tests.support.flow import complete_current as advance
@@ -73,10 +74,11 @@ def test_creation_lifecycle_through_every_creation_operation(cli, deployment, ga
 
 
 def test_statuses_follow_every_page(cli, deployment, monkeypatch):
-    monkeypatch.setenv("STATUS_PAGE_SIZE", "2")
+    monkeypatch.setattr(plan, "STATUS_PAGE_LIMIT", 2)  # 3 lifecycles: two pages, whatever the server's default
     ids = [cli(*CREATE, "--events", "AMI_BUILD_ONLY", "--output", "json").json()["lifecycle_id"] for _ in range(3)]
     listed = cli("--operation", "AMI_GET_STATUSES", "--stackTag", "main", "--output", "json")
     assert listed.code == 0, listed.err
+    assert [r.path for r in listed.requests] == ["/api/ami-creation/lifecycles/status"] * 2
     assert sorted(item["lifecycle_id"] for item in listed.json()["items"]) == sorted(ids)
     text = cli("--operation", "AMI_GET_STATUSES")  # the deployment's stack tag, in words
     assert text.code == 0, text.err
