@@ -21,9 +21,10 @@ from botocore.exceptions import ClientError
 
 from lambdas.adapters import task_token_gateway as tokens
 from lambdas.core.observability import logger
+from lambdas.steps.callbacks.inputs import AwaitInput, CheckInput
 from lambdas.steps.callbacks.watchers import WATCHERS, Outcome, watcher_of_event
-from lambdas.steps.common import require, step_handler
-from lambdas.steps.errors import InvalidStepInput, NotReadyInTime
+from lambdas.steps.common import Step, step_handler
+from lambdas.steps.errors import NotReadyInTime
 
 # The execution already finished (timed out, aborted): nothing left to resume.
 _STALE_TOKEN_ERRORS = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
@@ -53,32 +54,19 @@ def _resume(key: str, outcome: Outcome) -> bool:
     return True
 
 
-def _watched(event: dict[str, Any]) -> tuple[str, str]:
-    (kind,) = require(event, "kind")
-    watcher = WATCHERS.get(kind)
-    if watcher is None:
-        raise InvalidStepInput(f"unknown wait kind {kind!r}; expected one of {sorted(WATCHERS)}")
-    try:
-        return kind, watcher.resource(event)
-    except KeyError as exc:
-        raise InvalidStepInput(f"a {kind} wait needs {exc.args[0]}") from None
+def await_resource(event: AwaitInput) -> dict[str, Any]:
+    key = _key(event.kind, event.resource)
+    tokens.put_token(_table(), key, event.task_token, event.execution_name)
+    outcome = WATCHERS[event.kind].check(event.resource)
+    return {"resumed": outcome is not None and _resume(key, outcome)}
 
 
-def await_resource(event: dict[str, Any]) -> dict[str, Any]:
-    kind, resource = _watched(event)
-    token, execution_name = require(event, "task_token", "execution_name")
-    tokens.put_token(_table(), _key(kind, resource), token, execution_name)
-    outcome = WATCHERS[kind].check(resource)
-    return {"resumed": outcome is not None and _resume(_key(kind, resource), outcome)}
-
-
-def check_once(event: dict[str, Any]) -> dict[str, Any]:
+def check_once(event: CheckInput) -> dict[str, Any]:
     """The one look at the resource after the wait timed out: AWS's event never came."""
-    kind, resource = _watched(event)
-    tokens.pop_token(_table(), _key(kind, resource))  # a late event then finds nothing to resume
-    outcome = WATCHERS[kind].check(resource)
+    tokens.pop_token(_table(), _key(event.kind, event.resource))  # a late event then finds nothing to resume
+    outcome = WATCHERS[event.kind].check(event.resource)
     if outcome is None:
-        raise NotReadyInTime(f"{kind} {resource} still not done when its wait timed out")
+        raise NotReadyInTime(f"{event.kind} {event.resource} still not done when its wait timed out")
     if outcome.error is not None:
         raise outcome.error(outcome.cause)
     return outcome.output
@@ -93,7 +81,8 @@ def on_event(event: dict[str, Any]) -> dict[str, Any]:
                         if outcome is not None and _resume(_key(kind, resource), outcome)]}
 
 
-_steps = step_handler({"await": await_resource, "check": check_once})
+STEPS: dict[str, Step] = {"await": await_resource, "check": check_once}
+_steps = step_handler(STEPS)
 
 
 @logger.inject_lambda_context(clear_state=True)

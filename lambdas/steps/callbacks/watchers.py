@@ -1,5 +1,5 @@
-"""What a callback wait waits for, one kind of AWS resource each: how the workflow names the
-resource, the one status check (when the token is stored, and once more if the wait times out), and
+"""What a callback wait waits for, one kind of AWS resource each (the step input names the resource:
+inputs.py): the one status check (when the token is stored, and once more if the wait times out), and
 the EventBridge events that end the wait.
 
 A check or an event gives an `Outcome`: AWS finished (`output` resumes the workflow), AWS failed
@@ -33,8 +33,7 @@ EventReader = Callable[[dict[str, Any]], "list[tuple[str, Outcome | None]]"]
 
 @dataclass(frozen=True)
 class Watcher:
-    resource: Callable[[dict[str, Any]], str]  # the awaited resource, from the step payload
-    check: Check
+    check: Check  # of the awaited resource, named by the step input's `resource` (inputs.py)
     events: dict[tuple[str, str], EventReader]  # (source, detail-type) -> (resource, outcome) pairs
 
 
@@ -132,12 +131,11 @@ def _coverage_events(event: dict[str, Any]) -> list[tuple[str, Outcome | None]]:
 
 
 WATCHERS: dict[str, Watcher] = {
-    "image": Watcher(lambda p: p["image_arn"], _check_image,
-                     {("aws.imagebuilder", "EC2 Image Builder Image State Change"): _image_events}),
-    "ami": Watcher(lambda p: p["image_id"], _check_ami, {("aws.ec2", "EC2 AMI State Change"): _ami_events}),
-    "command": Watcher(lambda p: f"{p['command_id']}/{p['instance_id']}", _check_command,
+    "image": Watcher(_check_image, {("aws.imagebuilder", "EC2 Image Builder Image State Change"): _image_events}),
+    "ami": Watcher(_check_ami, {("aws.ec2", "EC2 AMI State Change"): _ami_events}),
+    "command": Watcher(_check_command,
                        {("aws.ssm", "EC2 Command Invocation Status-change Notification"): _command_events}),
-    "scan": Watcher(lambda p: p["instance_id"], _check_scan, {
+    "scan": Watcher(_check_scan, {
         ("aws.inspector2", "Inspector2 Scan"): _scan_events,
         ("aws.inspector2", "Inspector2 Coverage"): _coverage_events,
     }),

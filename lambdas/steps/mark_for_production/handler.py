@@ -8,23 +8,23 @@ from typing import Any
 from lambdas.adapters import image_export_gateway as exports
 from lambdas.domain.contracts import MarkForProductionOutputs
 from lambdas.steps import backoff
-from lambdas.steps.common import require, step_handler, verdict
+from lambdas.steps.common import Step, step_handler, verdict
 from lambdas.steps.errors import StoreTaskFailed
+from lambdas.steps.mark_for_production.inputs import BackupStatusInput, StartBackupInput
 
 
-def start_store(event: dict[str, Any]) -> dict[str, Any]:
-    ami_id, bucket, lifecycle_id = require(event, "ami_id", "backup_bucket", "lifecycle_id")
+def start_store(event: StartBackupInput) -> dict[str, Any]:
     tags = {
-        "AMI_LC_LIFECYCLE_ID": lifecycle_id,
-        "CommitRef": event.get("commit_ref", ""),
-        "ProductName": event.get("product_name", ""),
-        "ProductVer": event.get("product_ver", ""),
+        "AMI_LC_LIFECYCLE_ID": event.lifecycle_id,
+        "CommitRef": event.commit_ref,
+        "ProductName": event.product_name,
+        "ProductVer": event.product_ver,
     }
-    return {"object_key": exports.store_image(ami_id=ami_id, bucket=bucket, tags=tags)}
+    return {"object_key": exports.store_image(ami_id=event.ami_id, bucket=event.backup_bucket, tags=tags)}
 
 
-def store_status(event: dict[str, Any]) -> dict[str, Any]:
-    ami_id, bucket, key = require(event, "ami_id", "backup_bucket", "object_key")
+def store_status(event: BackupStatusInput) -> dict[str, Any]:
+    ami_id, bucket, key = event.ami_id, event.backup_bucket, event.object_key
     task = exports.store_task(ami_id)
     if task["state"] == "Failed":
         raise StoreTaskFailed(f"store task of {ami_id} failed: {task['reason'] or 'no reason given'}")
@@ -34,4 +34,5 @@ def store_status(event: dict[str, Any]) -> dict[str, Any]:
     return backoff.poll(event, True, f"store task of {ami_id}", **verdict("COMPLETED", outputs.model_dump(mode="json")))
 
 
-lambda_handler = step_handler({"start_store": start_store, "store_status": store_status})
+STEPS: dict[str, Step] = {"start_store": start_store, "store_status": store_status}
+lambda_handler = step_handler(STEPS)

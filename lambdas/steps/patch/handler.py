@@ -10,42 +10,35 @@ from typing import Any
 
 from lambdas.adapters import image_builder_gateway as image_builder
 from lambdas.steps import images
-from lambdas.steps.common import require, step_handler
+from lambdas.steps.common import Step, step_handler
 from lambdas.steps.errors import CleanupPending
+from lambdas.steps.patch.inputs import CreateResourcesInput, PatchRunInput
 
 # Every dynamic resource is unique to its execution, so one version is enough.
 _VERSION = "1.0.0"
 
 
-def _name(event: dict[str, Any]) -> str:
-    tag, execution_name = require(event, "deployment_tag", "execution_name")
-    return f"ami-lc-{tag}-patch-{execution_name}"[:126]
+def _name(event: PatchRunInput) -> str:
+    return f"ami-lc-{event.deployment_tag}-patch-{event.execution_name}"[:126]
 
 
-def create_resources(event: dict[str, Any]) -> dict[str, Any]:
-    uri, description, parent_ami, kms_key, infrastructure, distribution = require(
-        event,
-        "component_s3_uri",
-        "change_description",
-        "parent_ami_id",
-        "kms_key_arn",
-        "infrastructure_arn",
-        "distribution_arn",
-    )
+def create_resources(event: CreateResourcesInput) -> dict[str, Any]:
     name = _name(event)
     component = image_builder.create_component(
-        name=name, version=_VERSION, uri=uri, kms_key_id=kms_key, description=description, token=f"c:{name}"
+        name=name, version=_VERSION, uri=event.component_s3_uri, kms_key_id=event.kms_key_arn,
+        description=event.change_description, token=f"c:{name}",
     )
     recipe = image_builder.create_recipe(
-        name=name, version=_VERSION, parent_image=parent_ami, component_arns=[component], token=f"r:{name}"
+        name=name, version=_VERSION, parent_image=event.parent_ami_id, component_arns=[component], token=f"r:{name}"
     )
     pipeline = image_builder.create_pipeline(
-        name=name, recipe_arn=recipe, infrastructure_arn=infrastructure, distribution_arn=distribution, token=f"p:{name}"
+        name=name, recipe_arn=recipe, infrastructure_arn=event.infrastructure_arn,
+        distribution_arn=event.distribution_arn, token=f"p:{name}",
     )
     return {"component_arn": component, "recipe_arn": recipe, "pipeline_arn": pipeline}
 
 
-def delete_resources(event: dict[str, Any]) -> dict[str, Any]:
+def delete_resources(event: PatchRunInput) -> dict[str, Any]:
     """Delete the image resource (the AMI stays), pipeline, recipe and component, in dependency order."""
     name = _name(event)
     deleted: list[str] = []
@@ -71,12 +64,11 @@ def delete_resources(event: dict[str, Any]) -> dict[str, Any]:
     return {"deleted": deleted}
 
 
-lambda_handler = step_handler(
-    {
-        "create_resources": create_resources,
-        "start_pipeline": images.start_pipeline,
-        "image_details": images.image_details,
-        "failed_verdict": images.failed_verdict,
-        "delete_resources": delete_resources,
-    }
-)
+STEPS: dict[str, Step] = {
+    "create_resources": create_resources,
+    "start_pipeline": images.start_pipeline,
+    "image_details": images.image_details,
+    "failed_verdict": images.failed_verdict,
+    "delete_resources": delete_resources,
+}
+lambda_handler = step_handler(STEPS)

@@ -17,17 +17,24 @@ from lambdas.adapters import temporary_images as temporary
 from lambdas.domain.contracts import QaRequestOutputs
 from lambdas.domain.notifications import qa_request_lines
 from lambdas.steps import backoff
-from lambdas.steps.common import require, step_handler, verdict
+from lambdas.steps.common import Step, step_handler, verdict
 from lambdas.steps.errors import CleanupPending, ExportFailed, StoreTaskFailed
+from lambdas.steps.qa_certification_request.inputs import (
+    CleanupInput,
+    ExportStatusInput,
+    StartExportInput,
+    StartRestoreInput,
+    StartStoreInput,
+    StoreStatusInput,
+)
 
 _AMI_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9()\[\] ./'@_-]")  # characters an AMI name may not contain
 
 
-def _tags(event: dict[str, Any]) -> dict[str, str]:
-    lifecycle_id, tag = require(event, "lifecycle_id", "deployment_tag")
-    tags = {"AMI_LC_LIFECYCLE_ID": lifecycle_id, "AMI_LC_DEPLOYMENT": tag}
-    if event.get("execution_name"):
-        tags[temporary.EXECUTION_TAG] = event["execution_name"]
+def _tags(lifecycle_id: str, deployment_tag: str, execution_name: str | None = None) -> dict[str, str]:
+    tags = {"AMI_LC_LIFECYCLE_ID": lifecycle_id, "AMI_LC_DEPLOYMENT": deployment_tag}
+    if execution_name:
+        tags[temporary.EXECUTION_TAG] = execution_name
     return tags
 
 
@@ -36,10 +43,9 @@ def restored_name(deployment_tag: str, execution_name: str) -> str:
     return _AMI_NAME_UNSAFE.sub("-", f"ami-lc-{deployment_tag}-qa-export-{execution_name}")[:128]
 
 
-def check_encryption_by_default(event: dict[str, Any]) -> dict[str, Any]:
+def check_encryption_by_default(region: str) -> dict[str, Any]:
     if not exports.encryption_by_default():
         return {"blocked": False}
-    region = event.get("region") or "this Region"
     reason = (
         f"EBS encryption by default is enabled in {region}; the QA export needs an unencrypted copy of the AMI "
         "(VM Import/Export cannot export encrypted snapshots), and a copy restored in this Region would be "
@@ -48,90 +54,85 @@ def check_encryption_by_default(event: dict[str, Any]) -> dict[str, Any]:
     return {"blocked": True, "verdict": verdict("FAILED", {}, reason)}
 
 
-def start_store(event: dict[str, Any]) -> dict[str, Any]:
+def start_store(event: StartStoreInput) -> dict[str, Any]:
     """The preflight, then the store: nothing is created when a copy could not be unencrypted."""
-    ami_id, bucket = require(event, "ami_id", "staging_bucket")
-    preflight = check_encryption_by_default(event)
+    preflight = check_encryption_by_default(event.region)
     if preflight["blocked"]:
         return preflight
-    key = exports.store_image(ami_id=ami_id, bucket=bucket, tags={**_tags(event), **temporary.TEMPORARY_TAGS})
+    bucket, tags = event.staging_bucket, _tags(event.lifecycle_id, event.deployment_tag)
+    key = exports.store_image(ami_id=event.ami_id, bucket=bucket, tags={**tags, **temporary.TEMPORARY_TAGS})
     return {"blocked": False, "bucket": bucket, "object_key": key}
 
 
-def store_status(event: dict[str, Any]) -> dict[str, Any]:
-    ami_id, bucket = require(event, "ami_id", "staging_bucket")
-    task = exports.store_task(ami_id, bucket=bucket)
+def store_status(event: StoreStatusInput) -> dict[str, Any]:
+    ami_id = event.ami_id
+    task = exports.store_task(ami_id, bucket=event.staging_bucket)
     if task["state"] == "Failed":
         raise StoreTaskFailed(f"store task of {ami_id} failed: {task['reason'] or 'no reason given'}")
     return backoff.poll(event, task["state"] == "Completed", f"store task of {ami_id}", progress=task["progress"])
 
 
-def start_restore(event: dict[str, Any]) -> dict[str, Any]:
-    bucket, key, tag, execution_name = require(event, "staging_bucket", "object_key", "deployment_tag", "execution_name")
-    name = restored_name(tag, execution_name)
-    image_id = temporary.restore_image(bucket=bucket, key=key, name=name, tags=_tags(event))
+def start_restore(event: StartRestoreInput) -> dict[str, Any]:
+    name = restored_name(event.deployment_tag, event.execution_name)
+    tags = _tags(event.lifecycle_id, event.deployment_tag, event.execution_name)
+    image_id = temporary.restore_image(bucket=event.staging_bucket, key=event.object_key, name=name, tags=tags)
     return {"image_id": image_id, "name": name}
 
 
-def start_export(event: dict[str, Any]) -> dict[str, Any]:
-    ami_id, restored, lifecycle_id, bucket, role, execution_name = require(
-        event, "ami_id", "restored_ami_id", "lifecycle_id", "export_bucket", "role_name", "execution_name"
-    )
+def start_export(event: StartExportInput) -> dict[str, Any]:
     task_id = exports.export_image(
-        ami_id=restored,
-        disk_format=event.get("disk_format", "VMDK"),
-        bucket=bucket,
-        prefix=f"exports/{lifecycle_id}/{ami_id}/",  # named after the released AMI QA certifies
-        role_name=role,
-        token=execution_name,
-        tags={k: v for k, v in _tags(event).items() if k != temporary.EXECUTION_TAG},
+        ami_id=event.restored_ami_id,
+        disk_format=event.disk_format,
+        bucket=event.export_bucket,
+        prefix=f"exports/{event.lifecycle_id}/{event.ami_id}/",  # named after the released AMI QA certifies
+        role_name=event.role_name,
+        token=event.execution_name,
+        tags=_tags(event.lifecycle_id, event.deployment_tag),
     )
     return {"export_task_id": task_id}
 
 
-def export_status(event: dict[str, Any]) -> dict[str, Any]:
+def export_status(event: ExportStatusInput) -> dict[str, Any]:
     """One check of the export; once completed, the verdict (its fields beside the poll's) and the QA
     team's notice."""
-    (task_id,) = require(event, "export_task_id")
+    task_id = event.export_task_id
     task = exports.export_task(task_id)
     if task["status"] in ("deleting", "deleted") or task["message"].lower().startswith("fail"):
         raise ExportFailed(f"export {task_id} {task['status']}: {task['message'] or 'no message'}")
     if task["status"] != "completed":
         return backoff.poll(event, False, f"export {task_id}", progress=task["progress"])
-    disk_format = event.get("disk_format", "VMDK")
-    uri = f"s3://{task['s3_bucket']}/{task['s3_prefix']}{task_id}.{disk_format.lower()}"
+    uri = f"s3://{task['s3_bucket']}/{task['s3_prefix']}{task_id}.{event.disk_format.lower()}"
     outputs = QaRequestOutputs(
-        export_task_id=task_id, export_s3_uri=uri, disk_image_format=disk_format, exported_ami_id=event.get("restored_ami_id")
+        export_task_id=task_id, export_s3_uri=uri, disk_image_format=event.disk_format,
+        exported_ami_id=event.restored_ami_id,
     )
     return backoff.poll(event, True, f"export {task_id}", **verdict("COMPLETED", outputs.model_dump(mode="json")),
-                        qa=qa_message({**event, "export_s3_uri": uri}))
+                        qa=qa_message(event, uri))
 
 
-def qa_message(event: dict[str, Any]) -> dict[str, str]:
+def qa_message(event: ExportStatusInput, export_s3_uri: str) -> dict[str, str]:
     """The QA notification: how to get a fresh short-lived link and how to certify. Never a URL or key."""
-    lifecycle_id, ami_id, product, semver, uri = require(
-        event, "lifecycle_id", "ami_id", "product_name", "semver", "export_s3_uri"
-    )
+    ami_id, product, semver = event.ami_id, event.product_name, event.semver
     message = "\n".join(
         [
-            f"AMI {ami_id} ({product} {semver}) of lifecycle {lifecycle_id} is ready for QA certification.",
-            f"It was exported as a {event.get('disk_format', 'VMDK')} disk image to {uri}.",
+            f"AMI {ami_id} ({product} {semver}) of lifecycle {event.lifecycle_id} is ready for QA certification.",
+            f"It was exported as a {event.disk_format} disk image to {export_s3_uri}.",
             "",
-            *qa_request_lines(lifecycle_id, event.get("stack_tag")),
+            *qa_request_lines(event.lifecycle_id, event.stack_tag),
         ]
     )
     return {"subject": f"QA certification requested: {product} {semver} ({ami_id})"[:99], "message": message}
 
 
-def cleanup(event: dict[str, Any]) -> dict[str, Any]:
-    """Every path: whatever this execution created goes, whatever was recorded (ids may be missing when a
-    step failed after AWS acted). Idempotent, so the state machine may retry it."""
-    ami_id, bucket, tag, execution_name = require(event, "ami_id", "staging_bucket", "deployment_tag", "execution_name")
-    task_id = event.get("export_task_id")
+def cleanup(event: CleanupInput) -> dict[str, Any]:
+    """Every path: whatever this execution created goes, whatever was recorded (ids are None when a step
+    failed after AWS acted). Idempotent, so the state machine may retry it."""
+    ami_id, bucket, execution_name = event.ami_id, event.staging_bucket, event.execution_name
+    task_id, restored = event.export_task_id, event.restored_ami_id
     if task_id and exports.export_task(task_id)["status"] == "active":
         exports.cancel_export(task_id)  # it would read the copy deleted below
-    restored = event.get("restored_ami_id")
-    image = temporary.image(restored) if restored else temporary.find_image(restored_name(tag, execution_name))
+    name = restored_name(event.deployment_tag, execution_name)
+    image = temporary.image(restored) if restored else temporary.find_image(name)
     if image is not None and image["state"] == "pending":
         raise CleanupPending(f"the restored AMI {image['image_id']} is still being written")
     snapshots = set(temporary.run_snapshots(execution_name))
@@ -150,13 +151,12 @@ def cleanup(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-lambda_handler = step_handler(
-    {
-        "start_store": start_store,
-        "store_status": store_status,
-        "start_restore": start_restore,
-        "start_export": start_export,
-        "export_status": export_status,
-        "cleanup": cleanup,
-    }
-)
+STEPS: dict[str, Step] = {
+    "start_store": start_store,
+    "store_status": store_status,
+    "start_restore": start_restore,
+    "start_export": start_export,
+    "export_status": export_status,
+    "cleanup": cleanup,
+}
+lambda_handler = step_handler(STEPS)

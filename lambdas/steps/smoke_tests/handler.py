@@ -13,32 +13,32 @@ from typing import Any
 from lambdas.adapters import instance_gateway
 from lambdas.adapters import ssm_command_gateway as commands
 from lambdas.domain.contracts import SmokeCheck, SmokeTestOutputs
+from lambdas.domain.quality_gates import smoke_verdict
 from lambdas.steps import backoff, instances
-from lambdas.steps.common import require, step_handler, verdict
+from lambdas.steps.common import Step, step_handler, verdict
 from lambdas.steps.errors import ChecksOutputMissing, CommandFailed, InstanceLost
+from lambdas.steps.smoke_tests.inputs import ReadResultsInput, RegistrationCheckInput, RunChecksInput
 
 # The check script's contract: its last line is this marker followed by {"checks": [...]}.
 RESULT_MARKER = "AMI_CHECKS_JSON "
 
 
-def check_registration(event: dict[str, Any]) -> dict[str, Any]:
-    (instance_id,) = require(event, "instance_id")
+def check_registration(event: RegistrationCheckInput) -> dict[str, Any]:
+    instance_id = event.instance_id
     state = instance_gateway.instance_state(instance_id)
     if state not in ("pending", "running"):
         raise InstanceLost(f"test instance {instance_id} is {state}: it will never register with SSM")
     return backoff.poll(event, instance_gateway.is_ssm_managed(instance_id), f"SSM registration of {instance_id}")
 
 
-def run_checks(event: dict[str, Any]) -> dict[str, Any]:
-    instance_id, script_b64 = require(event, "instance_id", "script_b64")
-    timeout = int(event.get("timeout_seconds", 600))
+def run_checks(event: RunChecksInput) -> dict[str, Any]:
     # The script (components/checks/ami_checks.py, stdlib only) travels base64-encoded in the
     # definition, so no bucket or instance permission is needed to fetch it; `/` is the root it checks.
     command = (
-        f"echo '{script_b64}' | base64 -d > /tmp/ami_checks.py && python3 /tmp/ami_checks.py /; "
+        f"echo '{event.script_b64}' | base64 -d > /tmp/ami_checks.py && python3 /tmp/ami_checks.py /; "
         "status=$?; rm -f /tmp/ami_checks.py; exit $status"
     )
-    command_id = commands.run_shell(instance_id, [command], "AMI lifecycle smoke tests", timeout)
+    command_id = commands.run_shell(event.instance_id, [command], "AMI lifecycle smoke tests", event.timeout_seconds)
     return {"command_id": command_id}
 
 
@@ -50,28 +50,23 @@ def parse_checks(stdout: str) -> list[SmokeCheck]:
     raise ChecksOutputMissing("the check script printed no AMI_CHECKS_JSON line")
 
 
-def read_results(event: dict[str, Any]) -> dict[str, Any]:
+def read_results(event: ReadResultsInput) -> dict[str, Any]:
     """The verdict of a finished command (the wait before it ends only when the command finished)."""
-    command_id, instance_id = require(event, "command_id", "instance_id")
-    invocation = commands.invocation(command_id, instance_id)
+    invocation = commands.invocation(event.command_id, event.instance_id)
     if invocation["status"] not in commands.FINISHED:
         raise CommandFailed(f"check command {invocation['status']}: {invocation['stderr'][-500:]}")
     # A failing check makes the script exit non-zero (status Failed); its output still holds the verdict.
     checks = parse_checks(invocation["stdout"])
-    outputs = SmokeTestOutputs(instance_id=instance_id, checks=checks).model_dump(mode="json")
-    failed = [c for c in checks if not c.passed]
-    if not failed:
-        return verdict("COMPLETED", outputs)
-    reason = "; ".join(f"{c.name}: {c.detail}".strip(": ") for c in failed)
-    return verdict("FAILED", outputs, f"{len(failed)} smoke check(s) failed: {reason}"[:1000])
+    outputs = SmokeTestOutputs(instance_id=event.instance_id, checks=checks).model_dump(mode="json")
+    gate = smoke_verdict(checks)
+    return verdict(gate.status, outputs, gate.reason)
 
 
-lambda_handler = step_handler(
-    {
-        "launch": instances.launch,
-        "check_registration": check_registration,
-        "run_checks": run_checks,
-        "read_results": read_results,
-        "terminate": instances.terminate,
-    }
-)
+STEPS: dict[str, Step] = {
+    "launch": instances.launch,
+    "check_registration": check_registration,
+    "run_checks": run_checks,
+    "read_results": read_results,
+    "terminate": instances.terminate,
+}
+lambda_handler = step_handler(STEPS)

@@ -3,19 +3,25 @@ progress figure takes the next check to the estimated end, and the bound is the 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from lambdas.steps import backoff
 from lambdas.steps.errors import NotReadyInTime
 
 
+def _check(poll: dict[str, Any], bound: int) -> backoff.BackoffCheck:
+    return backoff.BackoffCheck(lifecycle_id="lc-1", poll=poll, max_seconds=bound)
+
+
 def _schedule(done_at: float, first: int, bound: int, progress: bool) -> tuple[int, float]:
     """Checks made and the lag (simulated seconds) of a wait whose work ends at `done_at`."""
-    poll = {"waited": 0, "delay": first, "checks": 0}
+    poll: dict[str, Any] = {"waited": 0, "delay": first, "checks": 0}
     while True:
         waited = poll["waited"] + poll["delay"]
         figure = min(99.0, 100 * waited // done_at) if progress and waited < done_at else None
-        poll = backoff.poll({"poll": poll, "max_seconds": bound}, waited >= done_at, "work", progress=figure)
+        poll = backoff.poll(_check(poll, bound), waited >= done_at, "work", progress=figure)
         if poll["done"]:
             return poll["checks"], waited - done_at
 
@@ -40,7 +46,7 @@ def test_without_a_figure_checks_grow_with_the_logarithm_of_the_duration_and_lag
 
 def test_the_last_check_is_at_the_bound_and_past_it_the_wait_fails_with_its_span() -> None:
     assert backoff.next_delay(500, 400, None, remaining=100) == 100  # never beyond the bound
-    poll = {"poll": {"waited": 540, "delay": 60, "checks": 7}, "max_seconds": 600}
+    poll = _check({"waited": 540, "delay": 60, "checks": 7}, 600)
 
     with pytest.raises(NotReadyInTime, match=r"export x not done after 10 min 0 s \(8 checks\)"):
         backoff.poll(poll, False, "export x")

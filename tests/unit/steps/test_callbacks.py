@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from lambdas.steps.callbacks import handler, watchers
+from lambdas.steps.callbacks.inputs import AwaitInput, CheckInput
 from lambdas.steps.errors import CommandFailed, NotReadyInTime, RestoreFailed
 
 
@@ -44,7 +46,12 @@ def _ami_state(monkeypatch: pytest.MonkeyPatch, state: str, reason: str = "") ->
 
 
 def _await(**resource: str) -> dict[str, Any]:
-    return handler.await_resource({"step": "await", "task_token": "t-1", "execution_name": "run-1", **resource})
+    payload = {"lifecycle_id": "lc-1", "task_token": "t-1", "execution_name": "run-1", **resource}
+    return handler.await_resource(TypeAdapter(AwaitInput).validate_python(payload))
+
+
+def _check_once(**resource: str) -> dict[str, Any]:
+    return handler.check_once(TypeAdapter(CheckInput).validate_python({"lifecycle_id": "lc-1", **resource}))
 
 
 AMI_FAILED = {  # EC2 User Guide, "Monitor AMI events using Amazon EventBridge"
@@ -116,11 +123,18 @@ def test_the_timeout_check_decides_once_and_leaves_no_token_for_a_late_event(
     tokens.stored["ami#ami-1"] = "t-1"
     _ami_state(monkeypatch, "pending")
     with pytest.raises(NotReadyInTime, match="still not done when its wait timed out"):
-        handler.check_once({"step": "check", "kind": "ami", "image_id": "ami-1"})
+        _check_once(kind="ami", image_id="ami-1")
     assert tokens.stored == {}
 
     _ami_state(monkeypatch, "failed", "Server.InternalError")
     with pytest.raises(RestoreFailed, match="Server.InternalError"):
-        handler.check_once({"step": "check", "kind": "ami", "image_id": "ami-1"})
+        _check_once(kind="ami", image_id="ami-1")
     _ami_state(monkeypatch, "available")
-    assert handler.check_once({"step": "check", "kind": "ami", "image_id": "ami-1"}) == {"state": "available"}
+    assert _check_once(kind="ami", image_id="ami-1") == {"state": "available"}
+
+
+@pytest.mark.parametrize("step_input", [AwaitInput, CheckInput], ids=["await", "check"])
+def test_every_kind_of_wait_a_step_accepts_has_its_watcher(step_input: Any) -> None:
+    kinds = TypeAdapter(step_input).json_schema()["discriminator"]["mapping"]
+
+    assert set(kinds) == set(watchers.WATCHERS)
