@@ -31,8 +31,10 @@ import urllib.request
 from pathlib import Path
 
 from local import bench
+from local.background import INJECTIONS
 from local.durations import Durations
-from local.server import DEFAULT_PORT, DEFAULT_TIME_FACTOR, INJECTIONS, REPO, StatePaths, serve
+from local.server import DEFAULT_PORT, DEFAULT_TIME_FACTOR, serve
+from local.state import REPO, StatePaths
 
 READY_TIMEOUT = 240.0  # first start synthesizes the app (~10-20 s), then deploys (~5 s)
 STOP_TIMEOUT = 30.0

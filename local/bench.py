@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from local.durations import Durations
-from local.server import DEFAULT_STATE_DIR, REPO, LocalCloudServer, StatePaths
+from local.server import LocalCloudServer
+from local.state import DEFAULT_STATE_DIR, REPO, StatePaths
 
 _SETTLED = ("COMPLETED", "FAILED", "ERROR")
 _EVENTS = ("BUILD_AMI", "SMOKE_TESTS_AMI_CREATE", "VULNERABILITY_SCANS_AMI_CREATE", "QA_CERTIFICATION_REQUEST")

@@ -3,11 +3,13 @@
 One code asset per stack: a staged copy of the repository's `lambdas/` package (the asset root holds
 `lambdas/` and nothing else), so a handler string such as "lambdas.api.handlers.read.lambda_handler"
 resolves. It is staged by copying, never by Docker. Third-party libraries come from the public
-Powertools v3 layer (powertools, pydantic) and the runtime (boto3).
+Powertools v3 layer (powertools, pydantic) and the runtime (boto3); the pure-Python ones neither has
+(BUNDLED) are copied from this environment next to `lambdas/`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 from collections.abc import Mapping
@@ -29,6 +31,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "lambdas"
 # Bytecode is rebuilt by the runtime; tests never ship.
 _EXCLUDED = shutil.ignore_patterns("__pycache__", "*.pyc", "tests", ".pytest_cache")
+BUNDLED = ("semver",)  # pinned in requirements.txt
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 METRICS_NAMESPACE = "AmiLifecycle"
 
@@ -43,6 +46,11 @@ def stage_lambda_package(outdir: str) -> Path:
     root = Path(outdir) / ".lambda-package"
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(REPO_ROOT / PACKAGE, root / PACKAGE, ignore=_EXCLUDED)
+    for name in BUNDLED:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            raise RuntimeError(f"{name} is not installed: pip install -r requirements.txt")
+        shutil.copytree(Path(next(iter(spec.submodule_search_locations))), root / name, ignore=_EXCLUDED)
     return root
 
 

@@ -1,13 +1,19 @@
-"""Semantic versions of AMIs: MAJOR.MINOR.PATCH only (no pre-release or build metadata)."""
+"""Semantic versions of AMIs: MAJOR.MINOR.PATCH only (no pre-release or build metadata).
+
+Parsing and bumps are the `semver` package's (bundled in the Lambda asset); the project adds the
+fixed-width sort key that DynamoDB lookups range over, which bounds each part to six digits.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
-_SEMVER = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})$")
+import semver
+
 BumpType = Literal["MAJOR", "MINOR", "PATCH"]
+_MAX_PART = 999_999  # six digits per part in sort_key
+_BUMPS = {"MAJOR": semver.Version.bump_major, "MINOR": semver.Version.bump_minor, "PATCH": semver.Version.bump_patch}
 
 
 @dataclass(frozen=True, order=True)
@@ -18,17 +24,18 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        match = _SEMVER.fullmatch(text.strip())
-        if not match:
-            raise ValueError(f"'{text}' is not a semantic version MAJOR.MINOR.PATCH")
-        return cls(*(int(part) for part in match.groups()))
+        problem = f"'{text}' is not a semantic version MAJOR.MINOR.PATCH"
+        try:
+            parsed = semver.Version.parse(text.strip())
+        except (ValueError, TypeError):
+            raise ValueError(problem) from None
+        if parsed.prerelease or parsed.build or max(parsed.major, parsed.minor, parsed.patch) > _MAX_PART:
+            raise ValueError(problem)
+        return cls(parsed.major, parsed.minor, parsed.patch)
 
     def bump(self, kind: BumpType) -> Version:
-        if kind == "MAJOR":
-            return Version(self.major + 1, 0, 0)
-        if kind == "MINOR":
-            return Version(self.major, self.minor + 1, 0)
-        return Version(self.major, self.minor, self.patch + 1)
+        bumped = _BUMPS[kind](semver.Version(self.major, self.minor, self.patch))
+        return Version(bumped.major, bumped.minor, bumped.patch)
 
     @property
     def sort_key(self) -> str:
@@ -40,7 +47,11 @@ class Version:
 
 
 def is_semver(text: str) -> bool:
-    return bool(_SEMVER.fullmatch(text))
+    try:
+        Version.parse(text)
+    except ValueError:
+        return False
+    return text == text.strip()
 
 
 def next_free(parent: Version, kind: BumpType, taken: set[Version]) -> Version:
