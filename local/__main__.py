@@ -129,14 +129,14 @@ def _control(paths: StatePaths, method: str, path: str) -> dict:
     try:
         control = json.loads(paths.control.read_text())
     except (OSError, ValueError):
-        raise SystemExit(f"no running local cloud in {paths.root} (start one: bash deploy.sh --local --background)")
+        raise SystemExit(f"no running local cloud in {paths.root} (start one: bash deploy.sh --local --background)") from None
     request = urllib.request.Request(control["url"] + path, method=method, data=b"" if method == "POST" else None,
                                      headers={"x-local-cloud-token": control["token"]})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
     except (urllib.error.URLError, OSError) as exc:
-        raise SystemExit(f"the local cloud in {paths.root} does not answer: {exc}")
+        raise SystemExit(f"the local cloud in {paths.root} does not answer: {exc}") from None
 
 
 def _wait_ready(paths: StatePaths, process: subprocess.Popen, timeout: float) -> dict | None:

@@ -336,7 +336,7 @@ class LocalDeployer:
             key = props["DefinitionS3Location"]["Key"]
             definition = (self._assembly_dir / f"asset.{key}").read_text()
         for name, value in props.get("DefinitionSubstitutions", {}).items():
-            definition = definition.replace("${%s}" % name, str(value))
+            definition = definition.replace(f"${{{name}}}", str(value))
         arn = self._client("stepfunctions").create_state_machine(
             name=props.get("StateMachineName") or lid, definition=definition, roleArn=props["RoleArn"]
         )["stateMachineArn"]

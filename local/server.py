@@ -276,7 +276,8 @@ class LocalCloudServer:
 
         invocations = list(self.cloud.runtime.invocations)
         by_function = Counter(i.handler.removesuffix(".lambda_handler") for i in invocations)
-        executions, counts = Counter(), Counter()
+        executions: Counter[str] = Counter()
+        counts: Counter[str] = Counter()
         for execution in self.cloud.executions(prefix) if prefix else []:
             executions[execution["status"]] += 1
             counts.update(state_transitions(execution["history"]))

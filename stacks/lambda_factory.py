@@ -13,7 +13,7 @@ import importlib.util
 import re
 import shutil
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Stage
@@ -31,12 +31,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "lambdas"
 # Bytecode is rebuilt by the runtime; tests never ship.
 _EXCLUDED = shutil.ignore_patterns("__pycache__", "*.pyc", "tests", ".pytest_cache")
+DEFAULT_TIMEOUT = Duration.seconds(30)
 BUNDLED = ("semver",)  # pinned in requirements.txt
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 METRICS_NAMESPACE = "AmiLifecycle"
 
 
-@lru_cache(maxsize=None)
+@cache
 def stage_lambda_package(outdir: str) -> Path:
     """Copy `lambdas/` to <outdir>/.lambda-package/lambdas; returns the asset root.
 
@@ -89,7 +90,7 @@ class LambdaFactory:
         handler: str,
         description: str,
         environment: Mapping[str, str] = {},  # noqa: B006 - never mutated
-        timeout: Duration = Duration.seconds(30),
+        timeout: Duration = DEFAULT_TIMEOUT,
         memory_mb: int | None = None,
         reserved_concurrency: int | None = None,
     ) -> lambda_.Function:

@@ -124,23 +124,30 @@ def document_problem(document: Any) -> str | None:
         if phase_name in seen_phases:
             return f"{where}: phase {phase_name} appears twice"
         seen_phases.add(phase_name)
-        steps = phase.get("steps")
-        if not isinstance(steps, list) or not steps:
-            return f"{where} ({phase_name}): steps must be a non-empty list"
-        seen_steps: set[str] = set()
-        for step_index, step in enumerate(steps):
-            step_where = f"{where}.steps[{step_index}]"
-            if not isinstance(step, dict):
-                return f"{step_where} must be a mapping with name and action"
-            step_name = step.get("name")
-            if not isinstance(step_name, str) or not step_name.strip():
-                return f"{step_where}: name is missing"
-            if step_name in seen_steps:
-                return f"{step_where}: step name {step_name!r} appears twice in phase {phase_name}"
-            seen_steps.add(step_name)
-            action = step.get("action")
-            if action not in AWSTOE_ACTIONS:
-                close = difflib.get_close_matches(str(action), sorted(AWSTOE_ACTIONS), n=1, cutoff=0.5)
-                hint = f" (did you mean {close[0]}?)" if close else ""
-                return f"{step_where} ({step_name}): action {action!r} is not an AWSTOE action module{hint}"
+        problem = _steps_problem(phase.get("steps"), where, phase_name)
+        if problem:
+            return problem
+    return None
+
+
+def _steps_problem(steps: Any, where: str, phase_name: str) -> str | None:
+    """The first problem of one phase's steps, or None."""
+    if not isinstance(steps, list) or not steps:
+        return f"{where} ({phase_name}): steps must be a non-empty list"
+    seen_steps: set[str] = set()
+    for step_index, step in enumerate(steps):
+        step_where = f"{where}.steps[{step_index}]"
+        if not isinstance(step, dict):
+            return f"{step_where} must be a mapping with name and action"
+        step_name = step.get("name")
+        if not isinstance(step_name, str) or not step_name.strip():
+            return f"{step_where}: name is missing"
+        if step_name in seen_steps:
+            return f"{step_where}: step name {step_name!r} appears twice in phase {phase_name}"
+        seen_steps.add(step_name)
+        action = step.get("action")
+        if action not in AWSTOE_ACTIONS:
+            close = difflib.get_close_matches(str(action), sorted(AWSTOE_ACTIONS), n=1, cutoff=0.5)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            return f"{step_where} ({step_name}): action {action!r} is not an AWSTOE action module{hint}"
     return None

@@ -145,13 +145,13 @@ def check_sshd_option(directives, keyword, wanted, default):
         return False, "no /etc/ssh/sshd_config"
     key = keyword.lower()
     value, source = first_global(directives, key, default)
-    problems = [] if value == wanted else ["%s %s (%s)" % (keyword, value, source)]
+    problems = [] if value == wanted else [f"{keyword} {value} ({source})"]
     problems += [
-        "%s %s in a Match block (%s)" % (keyword, args[0], path)
+        f"{keyword} {args[0]} in a Match block ({path})"
         for k, args, in_match, path in directives
         if k == key and in_match and args[0].lower() != wanted
     ]
-    return (False, "; ".join(problems)) if problems else (True, "%s %s (%s)" % (keyword, value, source))
+    return (False, "; ".join(problems)) if problems else (True, f"{keyword} {value} ({source})")
 
 
 def check_ssh_port(directives):
@@ -165,7 +165,7 @@ def check_ssh_port(directives):
             m = re.match(r"^(?:\[[^\]]+\]|[^:]+):(\d+)$", args[0])  # [v6]:port, v4:port, host:port
             if m:
                 ports.append((m.group(1), path))
-    wrong = ["port %s (%s)" % p for p in ports if p[0] != "22"]
+    wrong = ["port {} ({})".format(*p) for p in ports if p[0] != "22"]
     return (False, "; ".join(wrong)) if wrong else (True, "port 22")
 
 
@@ -183,9 +183,9 @@ def check_authorized_keys(root):
     bad = []
     for home in homes(root):
         for name in ("authorized_keys", "authorized_keys2"):
-            text = read_text(root, "%s/.ssh/%s" % (home, name))
+            text = read_text(root, f"{home}/.ssh/{name}")
             if text is not None and has_content(text):
-                bad.append("%s/.ssh/%s" % (home, name))
+                bad.append(f"{home}/.ssh/{name}")
     return listing(bad, "authorized_keys with keys", "no authorized_keys")
 
 
@@ -193,9 +193,9 @@ def check_shell_history(root):
     bad = []
     for home in homes(root):
         for name in HISTORY_FILES:
-            host = resolve(root, "%s/%s" % (home, name))
+            host = resolve(root, f"{home}/{name}")
             if host and os.path.isfile(host) and os.path.getsize(host) > 0:
-                bad.append("%s/%s" % (home, name))
+                bad.append(f"{home}/{name}")
     return listing(bad, "shell history", "no shell history")
 
 
@@ -268,8 +268,8 @@ def listing(paths, what, ok):
     if not paths:
         return True, ok
     shown = ", ".join(paths[:MAX_LISTED])
-    more = " and %d more" % (len(paths) - MAX_LISTED) if len(paths) > MAX_LISTED else ""
-    return False, "%s: %s%s" % (what, shown, more)
+    more = f" and {len(paths) - MAX_LISTED} more" if len(paths) > MAX_LISTED else ""
+    return False, f"{what}: {shown}{more}"
 
 
 def run_checks(root):
@@ -292,7 +292,7 @@ def run_checks(root):
         try:
             results.append((name, check()))
         except Exception as error:  # a broken check fails alone; the others still report
-            results.append((name, (False, "the check could not run: %s: %s" % (type(error).__name__, error))))
+            results.append((name, (False, f"the check could not run: {type(error).__name__}: {error}")))
     return results
 
 
@@ -303,7 +303,7 @@ def main(argv):
     results = run_checks(os.path.abspath(argv[1]))
     for name, (passed, detail) in results:
         if not passed:
-            print("FAIL %s: %s" % (name, detail))
+            print(f"FAIL {name}: {detail}")
     summary = [{"name": n, "passed": p, "detail": d} for n, (p, d) in results]
     print("AMI_CHECKS_JSON " + json.dumps({"checks": summary}))
     return 0 if all(p for _, (p, _) in results) else 1

@@ -67,7 +67,7 @@ def format_duration(seconds: float) -> str:
     total = int(seconds)
     if total < 1:
         return "<1 s"
-    parts = []
+    parts: list[tuple[int, str]] = []
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
         if total >= size or parts:
             parts.append((total // size, unit))

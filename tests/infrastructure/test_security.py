@@ -73,7 +73,7 @@ def _expected(core: dict[str, Any], handler: str, function_id: str, log_group_id
         return {(action, resource) for action in actions}
 
     receivers = set()
-    for name, receiver_handler in RECEIVER_HANDLERS.items():
+    for _name, receiver_handler in RECEIVER_HANDLERS.items():
         if receiver_handler == handler:
             queue = next(
                 m["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]

@@ -218,7 +218,7 @@ def test_no_api_key_value_reaches_logs_state_tags_messages_or_workflow_inputs(de
         haystack.append(json.dumps(image.get("Tags", [])))
     haystack.append(json.dumps(drain_notifications(deployment)))
     sfn = boto3.client("stepfunctions")
-    for workflow, arn in deployment.state_machine_arns.items():
+    for workflow, _arn in deployment.state_machine_arns.items():
         for execution in executions(deployment, workflow):
             haystack.append(sfn.describe_execution(executionArn=execution["executionArn"])["input"])
     everything = "\n".join(haystack)

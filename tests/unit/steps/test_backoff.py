@@ -38,7 +38,7 @@ def test_without_a_figure_checks_grow_with_the_logarithm_of_the_duration_and_lag
     runs = [(minutes * 60, *_schedule(minutes * 60, first=60, bound=6 * 3600, progress=False)) for minutes in (2, 4, 8, 16, 32)]
 
     counts = [checks for _, checks, _ in runs]
-    assert counts == sorted(counts) and all(b - a <= 3 for a, b in zip(counts, counts[1:]))  # a doubling: 3 more at most
+    assert counts == sorted(counts) and all(b - a <= 3 for a, b in zip(counts, counts[1:], strict=False))  # a doubling: 3 more at most
     assert all(lag <= 0.25 * (done + lag) for done, _, lag in runs)
     delays = [backoff.next_delay(0, previous, None, 10**6) for previous in (60, 600, 3600)]
     assert delays == [80, 800, backoff.BACKOFF_CAP_SECONDS]  # x4/3, capped at 15 min
