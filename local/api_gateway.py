@@ -8,14 +8,17 @@ It behaves like the deployed REST API (stacks/core/api.py) where clients can tel
 - routes: the same (method, resource) table (lambdas/api/catalog.py), each sent to the same function
   (`read`, `lifecycles`, `certify`, `approve`) as a REST proxy event
   (`lambdas.api.handlers.<function>.lambda_handler`);
-  an unknown method or path gets the deployed "UnknownRoute" gateway response (404);
+  an unknown path or method (any method, TRACE or made-up ones included) gets the deployed
+  MISSING_AUTHENTICATION_TOKEN gateway response (404);
 - API keys: a route that requires one refuses a missing or unknown `x-api-key` with the deployed
-  "ApiKeyInvalid" response (401) before any function runs; a known value becomes
+  INVALID_API_KEY response (401) before any function runs; a known value becomes
   `requestContext.identity.apiKeyId` (the key's *id*). The value stays in the headers, as on AWS,
   and nowhere else. Keyless routes (catalog auth "link": the timeline page and its data, which
   the handler authenticates by their signed token) pass without a key;
-- errors: a function that raises gives 502 {"message": "Internal server error"}; a request body
-  over 10 MB gives 413.
+- errors: the deployed gateway responses, same status and body (catalog.GATEWAY_RESPONSES): a
+  function that raises gives DEFAULT_5XX's 502 "Internal server error", a busy gateway
+  INTEGRATION_TIMEOUT's 504; a body over 10 MB gives API Gateway's fixed 413, which cannot be
+  customized. Not modelled: throttling and quotas (429).
 
 One function call at a time (a lock): Lambda runs one request per container, and the Powertools
 resolvers and the shared `os.environ` are not thread-safe. The server listens on loopback only and
@@ -42,6 +45,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from client.deployment import is_loopback_host
+from lambdas.api.catalog import GATEWAY_RESPONSES, GATEWAY_TOO_LARGE
 from lambdas.api.catalog import ROUTES as CATALOG
 
 LOGGER = logging.getLogger(__name__)
@@ -54,12 +58,19 @@ KEYLESS_ROUTES: frozenset[tuple[str, str]] = frozenset(
     (route.method, route.path) for route in CATALOG if route.auth != "key"
 )
 
-# The deployed gateway responses (stacks/core/api.py _gateway_responses).
-INVALID_API_KEY = (401, {"message": "missing or invalid x-api-key header"})
-UNKNOWN_ROUTE = (404, {"message": "no such route: check the HTTP method and the path (including the stage)"})
-INTERNAL_ERROR = (502, {"message": "Internal server error"})
-TIMED_OUT = (504, {"message": "Endpoint request timed out"})
-TOO_LARGE = (413, {"message": "Request Too Long"})
+
+
+def _gateway(response_type: str, status: int | None = None, message_string: str = "") -> tuple[int, dict[str, str]]:
+    response = GATEWAY_RESPONSES[response_type]
+    return status or response.status or 500, response.body(message_string)
+
+
+# The deployed gateway responses (stacks/core/api.py _gateway_responses), as API Gateway renders them.
+INVALID_API_KEY = _gateway("INVALID_API_KEY")
+UNKNOWN_ROUTE = _gateway("MISSING_AUTHENTICATION_TOKEN")
+INTERNAL_ERROR = _gateway("DEFAULT_5XX", 502, "Internal server error")
+TIMED_OUT = _gateway("INTEGRATION_TIMEOUT")
+TOO_LARGE = GATEWAY_TOO_LARGE
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 API_KEY_HEADER = "x-api-key"
@@ -364,7 +375,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except ValueError:
             length = -1
         if length < 0:
-            status, headers, body = _json_response(400, {"message": "invalid Content-Length"})
+            status, headers, body = _json_response(400, {"error": "BadRequest", "message": "invalid Content-Length"})
         elif length > MAX_BODY_BYTES:
             status, headers, body = _json_response(*TOO_LARGE)
             self.close_connection = True
@@ -385,7 +396,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+    def __getattr__(self, name: str) -> Any:
+        # Every method reaches the route table, as on API Gateway: TRACE or a made-up method is an
+        # unknown route (404), not BaseHTTPRequestHandler's 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
         # The default writes every request line (with its query string) to stderr.

@@ -66,6 +66,7 @@ class LocalDeployer:
         self._creators: dict[str, Callable[[str, dict[str, Any]], tuple[Any, dict[str, Any]]]] = {
             "AWS::KMS::Key": self._kms_key,
             "AWS::SQS::Queue": self._queue,
+            "AWS::SQS::QueuePolicy": self._queue_policy,
             "AWS::SNS::Topic": self._topic,
             "AWS::S3::Bucket": self._bucket,
             "AWS::DynamoDB::Table": self._table,
@@ -245,6 +246,13 @@ class LocalDeployer:
         self._encrypted(arn, props.get("KmsMasterKeyId"))
         return url, {"Arn": arn, "QueueName": name, "QueueUrl": url}
 
+    def _queue_policy(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """Queue policies: the local endpoint evaluates them (local/endpoint/facts.py)."""
+        for url in props["Queues"]:
+            policy = json.dumps(props["PolicyDocument"])
+            self._client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+        return lid, {}
+
     def _topic(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         arn = self._client("sns").create_topic(Name=self._name(lid, props, "TopicName"))["TopicArn"]
         self._encrypted(arn, props.get("KmsMasterKeyId"))
@@ -370,9 +378,9 @@ class LocalDeployer:
 
     def _distribution_configuration(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         name = props.get("Name") or lid
-        arn = self.image_builder.add_distribution_configuration(name)
+        arn = self.image_builder.add_distribution_configuration(name, props.get("Distributions", []))
         return arn, {"Arn": arn, "Name": name}
 
     def _image_pipeline(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-        arn = self.image_builder.add_pipeline(props.get("Name") or lid)
+        arn = self.image_builder.add_pipeline(props.get("Name") or lid, distribution_arn=props.get("DistributionConfigurationArn", ""))
         return arn, {"Arn": arn, "Name": props.get("Name") or lid}

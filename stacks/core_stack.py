@@ -15,15 +15,17 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from lambdas.domain.events import WORKFLOWS
+from lambdas.receivers import REFUSED_METRIC
 from stacks import naming
 from stacks.config import AppConfig
+from stacks.core.alarms import Alarms
 from stacks.core.api import OrchestratorApi
 from stacks.core.encryption import DeploymentKey
 from stacks.core.jobs import ScheduledJobs
 from stacks.core.messaging import Messaging
 from stacks.core.receivers import Receivers
 from stacks.core.storage import Storage
-from stacks.lambda_factory import LambdaFactory
+from stacks.lambda_factory import METRICS_NAMESPACE, LambdaFactory
 
 # API Gateway gives up on an integration after 29 s.
 API_TIMEOUT = Duration.seconds(25)
@@ -64,6 +66,7 @@ class CoreStack(Stack):
             display_name=f"AMI lifecycle ({tag})",
             operator_emails=config.notifications.operator_emails,
             qa_emails=config.notifications.qa_emails,
+            senders={workflow: naming.state_machine_role_arn(self, tag, workflow) for workflow in WORKFLOWS},
         )
         # What the workflows stack takes.
         self.lifecycle_table = storage.lifecycle_table
@@ -78,6 +81,10 @@ class CoreStack(Stack):
         lookup_arn = storage.lookup_table.table_arn
         topic_arn = messaging.notification_topic.topic_arn
         all_machines = list(state_machine_arns.values())
+        executions = [
+            f"arn:{self.partition}:states:{self.region}:{self.account}:execution:{naming.state_machine_name(tag, w)}:*"
+            for w in WORKFLOWS
+        ]
         production_machine = {"mark-for-production": state_machine_arns["mark-for-production"]}
         images = f"arn:{self.partition}:ec2:{self.region}::image/*"
         export_bucket = naming.artifact_bucket_name(self, tag, "exports")
@@ -189,6 +196,8 @@ class CoreStack(Stack):
             _allow(receiver, ["ec2:CreateTags"], [images])
             _allow(receiver, ["sns:Publish"], [topic_arn])
             _allow(receiver, ["states:StartExecution"], all_machines)
+            # Checks each message against the execution it names (Orchestrator._check_sender).
+            _allow(receiver, ["states:DescribeExecution"], executions)
             receivers.append((name, receiver))
         queues = {"creation": self.creation_queue, "patch": self.patch_queue, "error": self.error_queue}
         Receivers(self, "Receivers", pairs=[(queues[name], function) for name, function in receivers])
@@ -205,15 +214,7 @@ class CoreStack(Stack):
         _allow(reconciler, ["dynamodb:Query"], [f"{lifecycle_arn}/index/in_progress"])
         _allow(reconciler, ["dynamodb:GetItem", "dynamodb:PutItem"], [lifecycle_arn])
         _allow(reconciler, ["ec2:CreateTags"], [images])
-        _allow(
-            reconciler,
-            ["states:DescribeExecution"],
-            [
-                f"arn:{self.partition}:states:{self.region}:{self.account}:execution:"
-                f"{naming.state_machine_name(tag, workflow)}:*"
-                for workflow in WORKFLOWS
-            ],
-        )
+        _allow(reconciler, ["states:DescribeExecution"], executions)
         _allow(reconciler, ["sns:Publish"], [topic_arn])
 
         garbage_collector = factory.function(
@@ -233,6 +234,24 @@ class CoreStack(Stack):
         )
         ScheduledJobs(self, "Jobs", config=config, reconciler=reconciler, garbage_collector=garbage_collector)
 
+        Alarms(
+            self,
+            "Alarms",
+            tag=tag,
+            key=self.key,
+            topic=messaging.alarm_topic,
+            dead_letter_queues=messaging.dead_letter_queues,
+            functions={
+                "api-read": read, "api-lifecycles": lifecycles, "api-certify": certify, "api-approve": approve,
+                **{f"{name}-receiver": function for name, function in receivers},
+                "reconciler": reconciler, "garbage-collector": garbage_collector,
+            },
+            state_machine_arns=state_machine_arns,
+            api_stage=api.rest_api.deployment_stage,
+            metrics_namespace=METRICS_NAMESPACE,
+            refused_metric=REFUSED_METRIC,
+        )
+
         # --- outputs (names are a contract with the README, the CLI and the local cloud) -------
         for output_id, value, description in (
             ("ApiEndpoint", api.url, "Base URL of the orchestrator API (the stage URL)"),
@@ -243,6 +262,7 @@ class CoreStack(Stack):
             ("LookupTableName", storage.lookup_table.table_name, "AMI lookup table (for get_ami.sh)"),
             ("PatchComponentBucketName", storage.patch_component_bucket.bucket_name, "Bucket for patch components"),
             ("NotificationTopicArn", topic_arn, "Lifecycle notification topic"),
+            ("AlarmTopicArn", messaging.alarm_topic.topic_arn, "Operator alarm topic (CloudWatch alarms)"),
         ):
             CfnOutput(self, output_id, value=value, description=description)
 

@@ -16,7 +16,10 @@ PREFIX = "ami-lc"
 # Long enough to be readable, short enough that "ami-lc-<tag>-<longest suffix>" fits the tightest
 # AWS name limits we use (state machine names: 80; log group prefixes in key policies).
 SLUG_MAX_LENGTH = 20
-
+# IAM role names are account-wide and at most 64 characters: a short code per workflow leaves room
+# for the region, so one tag deploys to several regions ("ami-lc-<20>-states-<5>-<14>" is 55).
+_ROLE_CODES = {"build": "build", "smoke-tests": "smoke", "vulnerability-scans": "scan",
+               "qa-certification-request": "qa", "mark-for-production": "prod", "patch": "patch"}
 
 
 def slugify(value: str) -> str:
@@ -46,6 +49,22 @@ def state_machine_arn(scope: Construct, tag: str, workflow: str) -> str:
     else:
         partition, region, account = Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID
     return f"arn:{partition}:states:{region}:{account}:stateMachine:{state_machine_name(tag, workflow)}"
+
+
+def state_machine_role_name(scope: Construct, tag: str, workflow: str) -> str:
+    """The fixed name of a workflow's state machine role: the core stack's queue policies admit only
+    these senders without referencing the workflows stack."""
+    return resource_name(tag, f"states-{_ROLE_CODES[workflow]}-{Stack.of(scope).region}")
+
+
+def state_machine_role_arn(scope: Construct, tag: str, workflow: str) -> str:
+    stack = Stack.of(scope)
+    return f"arn:{stack.partition}:iam::{stack.account}:role/{state_machine_role_name(scope, tag, workflow)}"
+
+
+def alarm_name(tag: str, what: str) -> str:
+    """Alarms share one prefix per deployment: the alarm topic and key trust only alarms under it."""
+    return resource_name(tag, f"alarm-{what}")
 
 
 def artifact_bucket_name(scope: Construct, tag: str, purpose: str) -> str:

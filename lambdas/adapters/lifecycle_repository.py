@@ -1,24 +1,32 @@
-"""DynamoDB store of lifecycle records. Every write is conditional (optimistic locking on `version`)."""
+"""DynamoDB store of lifecycle records. Every write is conditional (optimistic locking on `version`).
+
+It also keeps the Idempotency-Key claims of the create routes: one item per stack tag, route and
+key, written in the same transaction as the record it created, so a retried request finds the
+lifecycle its first attempt made (and only a request with the same body may).
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import time
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from lambdas.adapters.aws import client
-from lambdas.domain.errors import ConcurrentUpdate, InvalidRequest, NotFound
+from lambdas.domain.errors import ConcurrentUpdate, IdempotencyKeyReused, InvalidRequest, NotFound
 from lambdas.domain.events import LifecycleType
 from lambdas.domain.models import LifecycleRecord
 
 BY_STACK_TAG_INDEX = "by_stack_tag"
 IN_PROGRESS_INDEX = "in_progress"
 _IN_PROGRESS = "IN_PROGRESS"
+IDEMPOTENCY_SECONDS = 24 * 3600  # how long a key replays its first result; then it may be used again
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -57,11 +65,33 @@ def decode_cursor(cursor: str | None, expected_keys: set[str]) -> dict[str, Any]
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error) as exc:
+    except (ValueError, binascii.Error, RecursionError) as exc:
         raise InvalidRequest("next_token: not a token this API issued") from exc
-    if not isinstance(key, dict) or set(key) != expected_keys:
+    if not isinstance(key, dict) or set(key) != expected_keys or not all(_is_key_string(v) for v in key.values()):
         raise InvalidRequest("next_token: not a token this API issued")
     return key
+
+
+def _is_key_string(value: Any) -> bool:
+    # What DynamoDB accepts in an ExclusiveStartKey of this table: non-empty Unicode strings of at most
+    # 1,024 bytes (the sort key limit; our partition keys are shorter still).
+    text = value.get("S") if isinstance(value, dict) and len(value) == 1 else None
+    if not isinstance(text, str) or not text:
+        return False
+    try:
+        return len(text.encode()) <= 1024
+    except UnicodeEncodeError:  # an unpaired surrogate: not Unicode text
+        return False
+
+
+class IdempotencyClaim(NamedTuple):
+    scope: str  # stack tag and route, e.g. "main#ami-creation"
+    key: str  # the client's Idempotency-Key
+    request_hash: str  # of the validated request: a key replays only the request it was first used with
+
+    @property
+    def item_key(self) -> dict[str, Any]:
+        return {"pk": {"S": f"IDEMPOTENCY#{self.scope}#{self.key}"}, "sk": {"S": "IDEMPOTENCY"}}
 
 
 class LifecycleRepository:
@@ -144,12 +174,14 @@ class LifecycleRepository:
         *,
         new: tuple[LifecycleRecord, ...] = (),
         lookup_puts: list[dict[str, Any]] | None = None,
+        claim: IdempotencyClaim | None = None,
     ) -> None:
         """Write several records (and lookup items) in one transaction: all land or none does.
 
         `records` must be unchanged since read (version check); `new` must not exist yet. Used where
         one outcome touches more than one item, e.g. a production approval that also moves the
-        lineage's approved AMI and makes the AMI selectable.
+        lineage's approved AMI and makes the AMI selectable. `claim` records that `new[0]` is the
+        result of that Idempotency-Key, unless the key is already claimed (ConcurrentUpdate).
         """
         items: list[dict[str, Any]] = [
             {"Put": {
@@ -169,6 +201,8 @@ class LifecycleRepository:
             for record in records
         ]
         items += [{"Put": put} for put in lookup_puts or []]
+        if claim is not None:
+            items.append({"Put": self._claim_put(claim, new[0])})
         try:
             self._ddb.transact_write_items(TransactItems=items)
         except ClientError as exc:
@@ -182,6 +216,39 @@ class LifecycleRepository:
             record.version = 1
         for record in records:
             record.version += 1
+
+    def _claim_put(self, claim: IdempotencyClaim, record: LifecycleRecord) -> dict[str, Any]:
+        now = int(time.time())
+        item = {
+            **claim.item_key,
+            "lifecycle_id": {"S": record.lifecycle_id},
+            "request_hash": {"S": claim.request_hash},
+            # Also the attribute to enable as the table's TTL, which would delete expired claims.
+            "expires_at": {"N": str(now + IDEMPOTENCY_SECONDS)},
+        }
+        if record.patch_number is not None:
+            item["patch_number"] = {"N": str(record.patch_number)}
+        return {
+            "TableName": self._table,
+            "Item": item,
+            # An expired claim no longer counts, whether or not TTL has deleted it yet.
+            "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+            "ExpressionAttributeValues": {":now": {"N": str(now)}},
+        }
+
+    def claimed(self, claim: IdempotencyClaim) -> tuple[str, int | None] | None:
+        """The (lifecycle id, patch number) an unexpired claim of this key created, if any; a key
+        first used with another request is refused."""
+        item = self._ddb.get_item(TableName=self._table, Key=claim.item_key, ConsistentRead=True).get("Item")
+        if item is None or int(item["expires_at"]["N"]) < time.time():
+            return None
+        if item["request_hash"]["S"] != claim.request_hash:
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key '{claim.key}' was already used with a different request body; use a new key "
+                "for a new request"
+            )
+        patch_number = item.get("patch_number")
+        return item["lifecycle_id"]["S"], int(patch_number["N"]) if patch_number else None
 
     def list_by_stack_tag(
         self, stack_tag: str, lifecycle_type: LifecycleType, *, limit: int, cursor: str | None
@@ -203,13 +270,19 @@ class LifecycleRepository:
         response = self._ddb.query(**params)
         return [self._record(item) for item in response["Items"]], encode_cursor(response.get("LastEvaluatedKey"))
 
-    def in_progress_since_before(self, cutoff: str, *, limit: int = 100) -> list[LifecycleRecord]:
-        """Records whose event in progress started before `cutoff` (ISO 8601), oldest first."""
-        response = self._ddb.query(
-            TableName=self._table,
-            IndexName=IN_PROGRESS_INDEX,
-            KeyConditionExpression="ipk = :ipk AND isk < :cutoff",
-            ExpressionAttributeValues={":ipk": {"S": _IN_PROGRESS}, ":cutoff": {"S": cutoff}},
-            Limit=limit,
-        )
-        return [self._record(item) for item in response["Items"]]
+    def in_progress_since_before(self, cutoff: str, *, page_size: int = 100) -> Iterator[LifecycleRecord]:
+        """Every record whose event in progress started before `cutoff` (ISO 8601), oldest first, one
+        page of the sparse index at a time."""
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": IN_PROGRESS_INDEX,
+            "KeyConditionExpression": "ipk = :ipk AND isk < :cutoff",
+            "ExpressionAttributeValues": {":ipk": {"S": _IN_PROGRESS}, ":cutoff": {"S": cutoff}},
+            "Limit": page_size,
+        }
+        while True:
+            response = self._ddb.query(**params)
+            yield from (self._record(item) for item in response["Items"])
+            if "LastEvaluatedKey" not in response:
+                return
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]

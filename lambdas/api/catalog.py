@@ -2,6 +2,7 @@
 
 The single source for the deployed API Gateway (stacks/core/api.py), the local gateway (local/) and
 the tests; the handlers declare the same routes with their models, and a test checks both agree.
+Also the gateway responses: API Gateway's own answers, reshaped to the functions' ErrorBody.
 """
 
 from __future__ import annotations
@@ -47,6 +48,49 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{_F}/{{stack-tag}}/dashboard", "read", auth="link"),
     Route("GET", f"{_F}/{{stack-tag}}/dashboard/data", "read", auth="link"),
 )
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    """One API Gateway response type (aws_apigateway.ResponseType), answered with an ErrorBody.
+
+    Types and their default statuses:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
+    """
+
+    response_type: str
+    status: int | None  # None: the status API Gateway gives each response the type falls back for
+    error: str
+    message: str | None  # None: API Gateway's own text ($context.error.messageString)
+
+    def body(self, message_string: str = "") -> dict[str, str]:
+        """The body API Gateway renders (`message_string`: its text, for message None)."""
+        return {"error": self.error, "message": self.message if self.message is not None else message_string}
+
+
+GATEWAY_RESPONSES: dict[str, GatewayResponse] = {
+    response.response_type: response
+    for response in (
+        GatewayResponse("INVALID_API_KEY", 401, "Unauthorized", "missing or invalid x-api-key header"),
+        # A path or method that does not exist (default 403 "Missing Authentication Token", as our
+        # methods use no IAM auth). The routes are a published contract: say so plainly.
+        GatewayResponse("MISSING_AUTHENTICATION_TOKEN", 404, "NotFound",
+                        "no such route: check the HTTP method and the path (including the stage)"),
+        GatewayResponse("ACCESS_DENIED", 403, "Forbidden", "access denied"),
+        GatewayResponse("THROTTLED", 429, "TooManyRequests", "too many requests: slow down and retry"),
+        GatewayResponse("QUOTA_EXCEEDED", 429, "TooManyRequests",
+                        "this API key's daily request quota is used up; it resets at midnight UTC"),
+        GatewayResponse("INTEGRATION_TIMEOUT", 504, "GatewayTimeout", "Endpoint request timed out"),
+        # A function that raised or answered a malformed response: 502 "Internal server error"
+        # (https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html).
+        GatewayResponse("DEFAULT_5XX", None, "InternalServerError", None),
+        GatewayResponse("DEFAULT_4XX", None, "$context.error.responseType", None),
+    )
+}
+# REQUEST_TOO_LARGE (a body over API Gateway's 10 MB payload limit) cannot be customized: API Gateway
+# answers it with its fixed body, and so does the local gateway.
+GATEWAY_TOO_LARGE_LIMIT = "10 MB"
+GATEWAY_TOO_LARGE = (413, {"message": "Request Too Long"})
 
 
 def match(method: str, path: str) -> Route | None:

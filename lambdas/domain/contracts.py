@@ -3,8 +3,9 @@
 The orchestrator starts an execution with a `WorkflowInput` as its input. The state machine's last
 state sends a `WorkflowResult` to the receiver queue of its lifecycle type (creation or patch); its
 Catch sends a `WorkflowError` to the error queue. The result repeats the whole input under
-`workflow_input` (the ASL passes `$$.Execution.Input`), so a receiver needs nothing else to route it.
-No secret ever travels in either direction.
+`workflow_input` (the ASL passes `$$.Execution.Input`), so a receiver needs nothing else to route it,
+and names the execution that sent it (`$$.Execution.Id`), so a receiver can check the message against
+that execution before it records anything. No secret ever travels in either direction.
 """
 
 from __future__ import annotations
@@ -16,9 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from lambdas.domain.events import EventName, LifecycleType
 
 
+class UntrustedMessage(ValueError):
+    """A receiver message that does not come from the execution it names: refused, never recorded."""
+
+
 class ContractModel(BaseModel):
     # State machines may add fields over time; receivers must not reject what they do not use.
-    model_config = ConfigDict(extra="allow", frozen=True)
+    # Built on first use: an API function needs only AmiRef and PatchRequest (inside its records).
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
 
 class AmiRef(ContractModel):
@@ -130,6 +136,7 @@ class WorkflowResult(ContractModel):
     """Sent by a state machine to its receiver queue when the event reached a verdict."""
 
     workflow_input: WorkflowInput
+    execution_arn: str = Field(description="The execution that sent it ($$.Execution.Id).")
     status: Literal["COMPLETED", "FAILED"]
     status_date: str
     outputs: dict[str, Any] = Field(default_factory=dict)
@@ -144,6 +151,7 @@ class WorkflowError(ContractModel):
     """Sent by a state machine's Catch to the error queue when the event could not reach a verdict."""
 
     workflow_input: WorkflowInput
+    execution_arn: str = Field(description="The execution that sent it ($$.Execution.Id).")
     status: Literal["ERROR"] = "ERROR"
     status_date: str
     error: dict[str, Any] = Field(default_factory=dict, description="Step Functions error object {Error, Cause}.")

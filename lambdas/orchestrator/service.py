@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -9,30 +10,45 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
 
 from lambdas.adapters.ec2_resources import AmiTagger, TestInstances
-from lambdas.adapters.lifecycle_repository import LifecycleRepository
+from lambdas.adapters.lifecycle_repository import IdempotencyClaim, LifecycleRepository
 from lambdas.adapters.lookup_repository import LookupRepository
 from lambdas.adapters.notifier import Notifier
 from lambdas.adapters.patch_components import PatchComponents
 from lambdas.adapters.semver_seed import SemverSeed
-from lambdas.adapters.workflow_starter import WorkflowStarter
+from lambdas.adapters.workflow_starter import WorkflowStarter, execution_arn
 from lambdas.core.observability import logger, metrics, record_event_outcome
 from lambdas.core.settings import Settings
 from lambdas.domain import rules
-from lambdas.domain.contracts import AmiRef, PatchRequest, WorkflowError, WorkflowInput, WorkflowResult
-from lambdas.domain.errors import Conflict, DomainError, InvalidRequest
+from lambdas.domain.contracts import (
+    AmiRef,
+    PatchRequest,
+    UntrustedMessage,
+    WorkflowError,
+    WorkflowInput,
+    WorkflowResult,
+)
+from lambdas.domain.errors import ConcurrentUpdate, Conflict, DomainError, InvalidRequest
 from lambdas.domain.events import WORKFLOW_OF_EVENT, EventName, EventStatus, LifecycleType
 from lambdas.domain.lookup import entries_for
 from lambdas.domain.models import EventState, LifecycleRecord, utc_now
-from lambdas.domain.notifications import chain_paused_notification, event_notification, started_notification
+from lambdas.domain.notifications import (
+    Notification,
+    chain_paused_notification,
+    event_notification,
+    started_notification,
+)
 from lambdas.domain.requests import (
+    MAX_PROPERTIES_BYTES,
     ApproveRequest,
     CertifyRequest,
     CreateLifecycleRequest,
     CreatePatchRequest,
     EventSwitch,
     UpdateLifecycleRequest,
+    properties_bytes,
 )
 from lambdas.domain.semver import Version, next_free
 from lambdas.domain.tags import event_tags
@@ -53,6 +69,7 @@ class WorkflowStartFailed(DomainError):
     """Step Functions refused or failed the start; the event is recorded as ERROR and can be retried."""
 
     status_code = 502
+    error = "BadGateway"
 
 
 @dataclass
@@ -71,10 +88,17 @@ class Orchestrator:
 
     # ----- creation lifecycle -------------------------------------------------------------------
 
-    def create_lifecycle(self, request: CreateLifecycleRequest) -> tuple[LifecycleRecord, EventState | None]:
+    def create_lifecycle(
+        self, request: CreateLifecycleRequest, idempotency_key: str | None = None
+    ) -> tuple[LifecycleRecord, EventState | None]:
+        """`idempotency_key`: a retry with the same key and request returns the first attempt's
+        lifecycle, without allocating another version or starting another build."""
         chosen = rules.validate_enabled_events(LifecycleType.CREATION, _switches(request.events))
         if EventName.BUILD_AMI not in chosen:
             raise InvalidRequest("events: BUILD_AMI must be enabled to create a lifecycle")
+        claim = _claim(request, request.stack_tag, LifecycleType.CREATION, idempotency_key)
+        if claim and (earlier := self._replay(claim, EventName.BUILD_AMI)):
+            return earlier
         for target in request.notifications:
             self.notifier.subscribe(target)
         semver = f"{self.seeds.next_major(request.stack_tag, request.product_name)}.0.0"
@@ -95,7 +119,8 @@ class Orchestrator:
             allocated_semvers=[semver],
         )
         state = rules.begin_event(record, EventName.BUILD_AMI, now)
-        self.repository.commit([], new=(record,))
+        if (earlier := self._commit_claimed(record, claim, EventName.BUILD_AMI)) is not None:
+            return earlier
         self._launch(record, state)
         return record, state
 
@@ -114,6 +139,9 @@ class Orchestrator:
         merged = {**record.properties, **request.properties}
         if len(merged) > MAX_PROPERTIES:
             raise InvalidRequest(f"properties: a lifecycle holds at most {MAX_PROPERTIES} properties ({len(merged)} requested)")
+        if (size := properties_bytes(merged)) > MAX_PROPERTIES_BYTES:
+            raise InvalidRequest(f"properties: a lifecycle holds at most {MAX_PROPERTIES_BYTES} bytes of UTF-8 keys and "
+                                 f"values ({size} with this update)")
         record.properties = merged
         record.updated_at = self.clock()
         name = rules.next_automatic_event(record, retry_failed=True)
@@ -158,7 +186,12 @@ class Orchestrator:
         semver = str(next_free(Version.parse(parent.semver or creation.semver), request.semver_bump_type, taken))
         return PatchPlan(creation, chosen, semver, parent)
 
-    def create_patch(self, request: CreatePatchRequest) -> tuple[LifecycleRecord, EventState]:
+    def create_patch(
+        self, request: CreatePatchRequest, idempotency_key: str | None = None
+    ) -> tuple[LifecycleRecord, EventState]:
+        claim = _claim(request, request.stack_tag, LifecycleType.PATCH, idempotency_key)
+        if claim and (earlier := self._replay(claim, EventName.PATCH_AMI)):
+            return earlier
         creation, chosen, semver, parent = self.check_patch(request)
         # A patch run inherits the lineage's owner and targets unless the request names its own.
         notifications = request.notifications or creation.notifications
@@ -191,9 +224,36 @@ class Orchestrator:
         creation.updated_at = now
         state = rules.begin_event(patch, EventName.PATCH_AMI, now)
         # One transaction: two concurrent patch requests cannot both create run N.
-        self.repository.commit([creation], new=(patch,))
+        if (earlier := self._commit_claimed(patch, claim, EventName.PATCH_AMI, [creation])) is not None:
+            return earlier
         self._launch(patch, state)
         return patch, state
+
+    # ----- Idempotency-Key of the create routes -------------------------------------------------
+
+    def _replay(self, claim: IdempotencyClaim, event: EventName) -> tuple[LifecycleRecord, EventState] | None:
+        """What the first request with this key created (its record now), if the key was used."""
+        created = self.repository.claimed(claim)
+        if created is None:
+            return None
+        record = self.repository.get(*created)
+        logger.info("idempotent replay", extra={"lifecycle_id": record.lifecycle_id})
+        return record, record.event(event)
+
+    def _commit_claimed(
+        self, record: LifecycleRecord, claim: IdempotencyClaim | None, event: EventName,
+        changed: list[LifecycleRecord] | None = None,
+    ) -> tuple[LifecycleRecord, EventState] | None:
+        """Commit a new record (and its claim); None when it was committed, else what a concurrent
+        request with the same key committed first."""
+        try:
+            self.repository.commit(changed or [], new=(record,), claim=claim)
+        except ConcurrentUpdate:
+            earlier = self._replay(claim, event) if claim else None
+            if earlier is None:
+                raise
+            return earlier
+        return None
 
     # ----- manual verdicts --------------------------------------------------------------------
 
@@ -242,32 +302,38 @@ class Orchestrator:
     # ----- workflow outcomes (receivers) ------------------------------------------------------
 
     def record_result(self, result: WorkflowResult) -> bool:
-        """Record a state machine's verdict once. Returns False for a duplicate or stale message."""
+        """Record a state machine's verdict once. Returns False for a duplicate or stale message;
+        raises UntrustedMessage for one its execution cannot have sent."""
         received = result.workflow_input
         status = EventStatus(result.status)
         if status is EventStatus.COMPLETED:
             result.typed_outputs()  # a malformed result must fail loudly, not record garbage
         return self._record_outcome(
-            received, status=status, status_date=result.status_date, outputs=result.outputs, reason=result.reason
+            received, sent_by=result.execution_arn, ends_as="SUCCEEDED",  # the result state ends the execution
+            status=status, status_date=result.status_date, outputs=result.outputs, reason=result.reason,
         )
 
     def record_error(self, error: WorkflowError) -> bool:
         cause = str(error.error.get("Cause", ""))
         reason = f"{error.error.get('Error', 'Error')}: {cause}"[:_ERROR_REASON_LIMIT]
         return self._record_outcome(
-            error.workflow_input, status=EventStatus.ERROR, status_date=error.status_date, outputs={}, reason=reason
+            error.workflow_input, sent_by=error.execution_arn, ends_as="FAILED",  # a Fail state follows the report
+            status=EventStatus.ERROR, status_date=error.status_date, outputs={}, reason=reason,
         )
 
     def _record_outcome(
         self,
         received: WorkflowInput,
         *,
+        sent_by: str,
+        ends_as: str,
         status: EventStatus,
         status_date: str,
         outputs: Mapping[str, object],
         reason: str | None,
     ) -> bool:
         record = self.repository.get(received.lifecycle_id, received.patch_number)
+        self._check_sender(record, received, sent_by, ends_as)
         fresh = rules.apply_result(
             record, received.event, attempt=received.attempt, status=status, status_date=status_date,
             outputs=dict(outputs), reason=reason,
@@ -292,6 +358,31 @@ class Orchestrator:
             )
         return False
 
+    def _check_sender(self, record: LifecycleRecord, received: WorkflowInput, sent_by: str, ends_as: str) -> None:
+        """Raise UntrustedMessage unless `sent_by` is this deployment's execution of the event's attempt
+        (the name the orchestrator derives), started with exactly the input the message repeats, and in
+        its last state or just past it. The execution sends from inside, so it is RUNNING or has ended
+        as `ends_as`; that it sent these very outputs is beyond DescribeExecution: the queue policy
+        admits only the workflows' roles."""
+        workflow = WORKFLOW_OF_EVENT.get(received.event)
+        if workflow is None:
+            raise UntrustedMessage(f"no workflow runs {received.event.value}")
+        name = rules.execution_name(record, received.event, received.attempt)
+        expected = execution_arn(self.settings.state_machine_arn(workflow), name)
+        if sent_by != expected:
+            raise UntrustedMessage(f"it names execution {sent_by}, not {expected}")
+        execution = self.workflows.describe(expected)
+        if execution is None:
+            raise UntrustedMessage(f"execution {expected} does not exist")
+        if execution.status not in ("RUNNING", ends_as):
+            raise UntrustedMessage(f"execution {expected} is {execution.status}")
+        try:
+            started_with: WorkflowInput | None = WorkflowInput.model_validate(execution.input)
+        except ValidationError:
+            started_with = None
+        if started_with != received:
+            raise UntrustedMessage(f"execution {expected} was started with another input")
+
     def _commit_outcome(self, record: LifecycleRecord, state: EventState) -> None:
         """Persist a verdict; a success also makes the AMI selectable at its new stage, atomically."""
         records = [record]
@@ -315,9 +406,9 @@ class Orchestrator:
         succeeded = state.status is EventStatus.COMPLETED
         if succeeded and record.event_in_progress is None and rules.next_automatic_event(record, retry_failed=False) is None:
             # One message says both what completed and what the lifecycle now waits for.
-            self.notifier.publish(chain_paused_notification(record, state.name))
+            self._notify(chain_paused_notification(record, state.name))
             return
-        self.notifier.publish(event_notification(record, state.name, state.status))
+        self._notify(event_notification(record, state.name, state.status))
         if succeeded:
             self._continue_chain(record)
 
@@ -428,14 +519,24 @@ class Orchestrator:
                 status_date=self.clock(), reason=f"could not start the {WORKFLOW_OF_EVENT[state.name]} workflow",
             )
             self.repository.save(record)
-            self.notifier.publish(event_notification(record, state.name, EventStatus.ERROR))
+            self._notify(event_notification(record, state.name, EventStatus.ERROR))
             raise WorkflowStartFailed(
                 f"{state.name.value} could not be started; it is recorded as ERROR and can be retried"
             ) from exc
         logger.info("event started", extra={"event": state.name.value, "attempt": state.attempt})
         started = started_notification(record, state.name) if announce else None
         if started is not None:
-            self.notifier.publish(started)
+            self._notify(started)
+
+    def _notify(self, notification: Notification) -> None:
+        """Publish what was already committed: a failure is logged and counted, never the caller's
+        error (the state is recorded; a client that saw an error would retry and, for a create,
+        allocate another version)."""
+        try:
+            self.notifier.publish(notification)
+        except (ClientError, BotoCoreError):
+            logger.exception("notification failed", extra={"event": notification.event})
+            metrics.add_metric(name="NotificationFailed", unit="Count", value=1)
 
     def _tag(self, record: LifecycleRecord, state: EventState, *, strict: bool) -> None:
         if record.ami is None:
@@ -447,6 +548,18 @@ class Orchestrator:
                 raise  # the receiver's message is retried, and tagging is idempotent
             # The lifecycle table is the source of truth; a missing tag must not undo a recorded verdict.
             logger.exception("AMI tagging failed", extra={"ami_id": record.ami.ami_id})
+            metrics.add_metric(name="TaggingFailed", unit="Count", value=1)
+
+
+def _claim(
+    request: CreateLifecycleRequest | CreatePatchRequest, stack_tag: str, lifecycle_type: LifecycleType,
+    key: str | None,
+) -> IdempotencyClaim | None:
+    if key is None:
+        return None
+    # The validated request: whitespace or key order does not make a retry a different request.
+    digest = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+    return IdempotencyClaim(f"{stack_tag}#{lifecycle_type.value}", key, digest)
 
 
 def _switches(events: list[EventSwitch]) -> dict[EventName, bool]:

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lambdas.domain.errors import Conflict
 from lambdas.domain.events import LifecycleType, Stage
 from lambdas.domain.lookup import selector
 from lambdas.domain.models import LifecycleRecord
-from lambdas.orchestrator.service import Orchestrator
+
+if TYPE_CHECKING:
+    from lambdas.adapters.lifecycle_repository import LifecycleRepository
+    from lambdas.adapters.lookup_repository import LookupRepository
 
 DASHBOARD_PAGE_SIZE = 100
 DASHBOARD_MAX_PAGES = 3  # per lifecycle type: the newest 300 creations and 300 patch runs
@@ -27,36 +31,37 @@ class TimelineFacts:
     production: str | None  # highest production semver of the same
 
 
-def lifecycle_record(orchestrator: Orchestrator, lifecycle_type: LifecycleType, lifecycle_id: str) -> LifecycleRecord:
+def lifecycle_record(repository: LifecycleRepository, lifecycle_type: LifecycleType, lifecycle_id: str) -> LifecycleRecord:
     """The creation record, or the latest patch run of the lifecycle."""
-    creation = orchestrator.repository.get(lifecycle_id)
+    creation = repository.get(lifecycle_id)
     if lifecycle_type is LifecycleType.CREATION:
         return creation
     if not creation.patch_count:
         raise Conflict(f"lifecycle {lifecycle_id} has no patch run")
-    return orchestrator.repository.get(lifecycle_id, creation.patch_count)
+    return repository.get(lifecycle_id, creation.patch_count)
 
 
-def timeline_facts(orchestrator: Orchestrator, lifecycle_type: LifecycleType, lifecycle_id: str) -> TimelineFacts:
-    record = lifecycle_record(orchestrator, lifecycle_type, lifecycle_id)
+def timeline_facts(repository: LifecycleRepository, lookup: LookupRepository, lifecycle_type: LifecycleType,
+                   lifecycle_id: str) -> TimelineFacts:
+    record = lifecycle_record(repository, lifecycle_type, lifecycle_id)
     # Before the build there is no AMI region yet: the deployment's own region (set by Lambda).
     region = record.ami.region if record.ami else os.environ.get("AWS_REGION", "")
 
     def highest(stage: Stage) -> str | None:
-        entry = orchestrator.lookup.latest(selector(record.stack_tag, region, stage, record.product_name))
+        entry = lookup.latest(selector(record.stack_tag, region, stage, record.product_name))
         return entry["semver"] if entry else None
 
     return TimelineFacts(record, highest(Stage.HARDENED), highest(Stage.PRODUCTION))
 
 
-def fleet_records(orchestrator: Orchestrator, stack_tag: str) -> tuple[list[LifecycleRecord], bool]:
+def fleet_records(repository: LifecycleRepository, stack_tag: str) -> tuple[list[LifecycleRecord], bool]:
     """The stack tag's creation records and patch runs, newest first; False when there are more."""
     records: list[LifecycleRecord] = []
     complete = True
     for lifecycle_type in LifecycleType:
         cursor: str | None = None
         for _ in range(DASHBOARD_MAX_PAGES):
-            page, cursor = orchestrator.repository.list_by_stack_tag(
+            page, cursor = repository.list_by_stack_tag(
                 stack_tag, lifecycle_type, limit=DASHBOARD_PAGE_SIZE, cursor=cursor)
             records += page
             if not cursor:

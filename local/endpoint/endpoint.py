@@ -1,5 +1,6 @@
 """The local AWS endpoint: every request is authenticated, authorized against the caller's own IAM
-policies, and answered by a fake (what moto lacks or gets wrong) or by moto.
+policies and the resource's own policy where one is modelled (local/endpoint/facts.py), and answered
+by a fake (what moto lacks or gets wrong) or by moto. The administrator is checked against neither.
 
     endpoint = LocalEndpoint(account=..., fakes=fake_registry)
     serve_through(moto_server, endpoint)        # server mode: a WSGI middleware in moto's server
@@ -21,7 +22,7 @@ from typing import Any
 
 from local.endpoint import wire
 from local.endpoint.facts import Facts
-from local.endpoint.policy import evaluate
+from local.endpoint.policy import Caller, Decision, evaluate_request
 from local.endpoint.principals import Principal, Principals
 from local.endpoint.resources import Check, Resolver
 from local.endpoint.wire import AwsCall, HttpRequest, HttpResponse
@@ -93,12 +94,16 @@ class LocalEndpoint:
         checks = self.resolver.checks(call)
         if call.operation == "AssumeRole" and not self._trusts(call.params.get("RoleArn", ""), principal):
             checks = [Check("sts:AssumeRole", call.params.get("RoleArn", ""), {"trust": ["denied"]})]
-            return self._deny(call, principal, checks[0], explicit=False)
-        global_context = {"aws:principalarn": [principal.arn], "aws:principalaccount": [principal.account]}
+            return self._deny(call, principal, checks[0], Decision(False))
+        global_context = {"aws:principalarn": [principal.principal_arn], "aws:principalaccount": [principal.account]}
+        caller, facts = Caller(principal.names, principal.account), self.resolver.facts
         for check in checks:
-            decision = evaluate(list(principal.statements), check.action, check.resource, {**global_context, **check.context})
+            decision = evaluate_request(
+                list(principal.statements), facts.resource_policy(check.resource), caller, check.action, check.resource,
+                {**global_context, **check.context}, resource_account=_account_of(check.resource) or principal.account,
+            )
             if not decision.allowed:
-                return self._deny(call, principal, check, explicit=decision.explicit_deny)
+                return self._deny(call, principal, check, decision)
         return None
 
     def _trusts(self, role_arn: str, principal: Principal) -> bool:
@@ -117,9 +122,9 @@ class LocalEndpoint:
                 return True
         return False
 
-    def _deny(self, call: AwsCall, principal: Principal, check: Check, *, explicit: bool) -> HttpResponse:
-        why = ("with an explicit deny in an identity-based policy" if explicit
-               else f"because no identity-based policy allows the {check.action} action")
+    def _deny(self, call: AwsCall, principal: Principal, check: Check, decision: Decision) -> HttpResponse:
+        why = (f"with an explicit deny in a {decision.policy_type} policy" if decision.explicit_deny
+               else f"because no {decision.policy_type} policy allows the {check.action} action")
         message = f"User: {principal.arn} is not authorized to perform: {check.action} on resource: {check.resource} {why}"
         if call.service == "ec2":
             message = f"You are not authorized to perform this operation. {message}"
@@ -235,3 +240,9 @@ def wsgi_middleware(app: Any, endpoint: LocalEndpoint) -> Callable[..., Any]:
         return [response.body]
 
     return middleware
+
+
+def _account_of(arn: str) -> str:
+    """The account field of an ARN (empty for S3 and for "*")."""
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 else ""

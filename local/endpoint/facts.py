@@ -1,10 +1,13 @@
 """What the authorization of a request needs to know about existing resources (their tags, owners,
-roles), read from moto's in-process backends: a lookup must not itself be a signed request."""
+roles, resource-based policies), read from moto's in-process backends: a lookup must not itself be a
+signed request."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from local.endpoint.policy import statements
 
 
 class Facts:
@@ -15,6 +18,21 @@ class Facts:
         self.encryption: dict[str, str] = {}
         # Tags of resources a fake keeps (export tasks), for ec2:ResourceTag conditions.
         self.tag_sources: list[Callable[[str], dict[str, str] | None]] = []
+
+    def resource_policy(self, arn: str) -> list[dict[str, Any]] | None:
+        """The statements of the resource-based policy on `arn`; None when it has none or its service's
+        policies are not modelled yet (SQS queue policies are; add a reader per service here)."""
+        parts = arn.split(":", 5)
+        reader = {"sqs": self._queue_policy}.get(parts[2]) if len(parts) == 6 else None
+        document = reader(parts[3], parts[4], parts[5]) if reader else None
+        return statements([document]) if document else None
+
+    @staticmethod
+    def _queue_policy(region: str, account: str, name: str) -> str | None:
+        from moto.sqs.models import sqs_backends
+
+        queue = sqs_backends[account][region].queues.get(name)
+        return getattr(queue, "policy", None)
 
     def _ec2(self, region: str) -> Any:
         from moto.ec2.models import ec2_backends

@@ -1,17 +1,27 @@
-"""IAM identity-policy evaluation: is this principal allowed `action` on `resource` in this context?
+"""IAM policy evaluation: is this principal allowed `action` on `resource` in this context?
 
-Follows the AWS policy evaluation logic for identity-based policies of one account
+Follows the AWS policy evaluation logic
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html): an
-explicit Deny wins, otherwise an Allow is needed, otherwise the request is implicitly denied. A
-statement applies when its Action/NotAction, Resource/NotResource and every Condition match.
+explicit Deny in any policy wins, otherwise an Allow is needed, otherwise the request is implicitly
+denied. A statement applies when its Action/NotAction, Resource/NotResource and every Condition
+match, and in a resource-based policy its Principal/NotPrincipal names the caller.
+
+With a resource-based policy (`evaluate_request`): within one account an Allow in either the
+identity-based or the resource-based policy suffices
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html),
+but a resource policy that names only the account delegates to IAM and grants nothing by itself
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html, AWS
+account principals); across accounts both must allow
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
 Conditions follow the condition-operator reference
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html):
 keys are case-insensitive, several values of one key are OR-ed, several keys and operators AND-ed;
 a key missing from the request fails a positive operator and satisfies a negated one; `...IfExists`
 is satisfied by a missing key; `ForAnyValue:` / `ForAllValues:` compare multivalued keys.
 
-Not modelled (documented in docs/LOCAL_CLOUD.md): resource-based policies, permission boundaries,
-session policies, service control policies, policy variables, Date and IpAddress operators.
+Not modelled (documented in docs/LOCAL_CLOUD.md): resource-based policies other than those
+local/endpoint/facts.py reads, service principals as callers, permission boundaries, session
+policies, service control policies, policy variables, Date and IpAddress operators.
 """
 
 from __future__ import annotations
@@ -29,6 +39,15 @@ Context = dict[str, list[str]]  # condition key (lower-case) -> values
 class Decision:
     allowed: bool
     explicit_deny: bool = False
+    policy_type: str = "identity-based"  # the kind of policy that decided, as AWS's denial messages say
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The signer, as a resource-based policy's Principal element names them."""
+
+    names: tuple[str, ...]  # a role session's ARN and its role's ARN, or a user's ARN
+    account: str
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -131,14 +150,60 @@ def statements(documents: list[Any]) -> list[dict[str, Any]]:
     return found
 
 
+def _applies(statement: dict[str, Any], action: str, resource: str, context: Context) -> bool:
+    return (_matches_action(statement, action) and _matches_resource(statement, resource)
+            and _conditions_hold(statement, context))
+
+
 def evaluate(policy_statements: list[dict[str, Any]], action: str, resource: str, context: Context) -> Decision:
     allowed = False
     for statement in policy_statements:
-        if not (_matches_action(statement, action) and _matches_resource(statement, resource)):
-            continue
-        if not _conditions_hold(statement, context):
+        if not _applies(statement, action, resource, context):
             continue
         if statement.get("Effect") == "Deny":
             return Decision(False, explicit_deny=True)
         allowed = allowed or statement.get("Effect") == "Allow"
     return Decision(allowed)
+
+
+def _naming(principal: Any, caller: Caller) -> str | None:
+    """How a Principal value names the caller: "caller" (itself, or everyone), "account" (its
+    account: a delegation to IAM), or None."""
+    if principal == "*":
+        return "caller"
+    named = None
+    for value in _as_list(principal.get("AWS", [])) if isinstance(principal, dict) else []:
+        if value == "*" or value in caller.names:
+            return "caller"
+        if value in (caller.account, f"arn:aws:iam::{caller.account}:root"):
+            named = "account"
+    return named  # Service and Federated principals: the local callers are never services
+
+
+def _names_caller(statement: dict[str, Any], caller: Caller) -> str | None:
+    if "NotPrincipal" in statement:
+        return None if _naming(statement["NotPrincipal"], caller) else "caller"
+    return _naming(statement.get("Principal"), caller)
+
+
+def evaluate_request(
+    identity: list[dict[str, Any]], resource_policy: list[dict[str, Any]] | None, caller: Caller,
+    action: str, resource: str, context: Context, *, resource_account: str,
+) -> Decision:
+    """The caller's identity policies and the resource's policy (None: it has none) together."""
+    own = evaluate(identity, action, resource, context)
+    if own.explicit_deny or resource_policy is None:
+        return own
+    granted = False
+    same_account = caller.account == resource_account
+    for statement in resource_policy:
+        named = _names_caller(statement, caller)
+        # A resource policy's statement may leave Resource out: it then means the resource itself.
+        scoped = {"Resource": resource, **statement} if "NotResource" not in statement else statement
+        if named is None or not _applies(scoped, action, resource, context):
+            continue
+        if statement.get("Effect") == "Deny":
+            return Decision(False, explicit_deny=True, policy_type="resource-based")
+        granted = granted or (statement.get("Effect") == "Allow" and (named == "caller" or not same_account))
+    allowed = (own.allowed or granted) if same_account else (own.allowed and granted)
+    return Decision(allowed, policy_type="identity-based" if same_account or not own.allowed else "resource-based")

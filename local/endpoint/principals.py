@@ -24,8 +24,20 @@ class Principal:
     account: str
     admin: bool = False
     role_name: str | None = None
+    role_arn: str | None = None  # of a role session: the role's ARN, path included
     user_name: str | None = None
     statements: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+
+    @property
+    def principal_arn(self) -> str:
+        """aws:PrincipalArn: a role session is known by its role's ARN, not the session's (IAM User
+        Guide, "AWS global condition context keys", aws:PrincipalArn)."""
+        return self.role_arn or self.arn
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The ARNs a Principal element may name this caller by."""
+        return (self.arn, self.role_arn) if self.role_arn else (self.arn,)
 
 
 def _iam(account: str) -> Any:
@@ -79,7 +91,7 @@ class Principals:
         except Exception:  # noqa: BLE001 - the role was deleted since: its sessions can do nothing
             found = []
         arn = f"arn:aws:sts::{self.account}:assumed-role/{role_name}/{assumed.session_name}"
-        return Principal(arn, self.account, role_name=role_name, statements=tuple(found))
+        return Principal(arn, self.account, role_name=role_name, role_arn=assumed.role_arn, statements=tuple(found))
 
     def _user(self, access_key_id: str) -> Principal | None:
         from local.endpoint.policy import statements

@@ -12,7 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from lambdas.api.catalog import ROUTES
+from lambdas.api.catalog import GATEWAY_RESPONSES, ROUTES
 from stacks import naming
 from stacks.config import AppConfig
 from stacks.suppressions import suppress_checkov
@@ -194,25 +194,18 @@ class OrchestratorApi(Construct):
         return resources[parent]
 
     def _gateway_responses(self) -> None:
-        def respond(response_id: str, response_type: apigateway.ResponseType, status: str | None, body: str) -> None:
+        """API Gateway's own answers (bad key, unknown route, throttling, timeouts, function errors) in
+        the functions' ErrorBody shape, so a client parses one error format (lambdas/api/catalog.py)."""
+        for response in GATEWAY_RESPONSES.values():
+            message = "$context.error.messageString" if response.message is None else json.dumps(response.message)
             self.rest_api.add_gateway_response(
-                response_id, type=response_type, status_code=status, templates={_JSON: body}
+                _construct_id(response.response_type),
+                type=apigateway.ResponseType.of(response.response_type),
+                status_code=None if response.status is None else str(response.status),
+                # $context.error.messageString is already a quoted JSON string.
+                templates={_JSON: f'{{"error": {json.dumps(response.error)}, "message": {message}}}'},
             )
 
-        respond(
-            "ApiKeyInvalid", apigateway.ResponseType.INVALID_API_KEY, "401",
-            json.dumps({"message": "missing or invalid x-api-key header"}),
-        )
-        # API Gateway raises this for a path or method that does not exist (our methods use no IAM
-        # auth). The routes are a published contract, so say so plainly instead of a vague 403.
-        respond(
-            "UnknownRoute", apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, "404",
-            json.dumps({"message": "no such route: check the HTTP method and the path (including the stage)"}),
-        )
-        respond(
-            "AccessDenied", apigateway.ResponseType.ACCESS_DENIED, "403",
-            json.dumps({"message": "access denied"}),
-        )
-        # $context.error.messageString is already a quoted JSON string.
-        respond("Default4xx", apigateway.ResponseType.DEFAULT_4_XX, None, '{"message": $context.error.messageString}')
-        respond("Default5xx", apigateway.ResponseType.DEFAULT_5_XX, None, '{"message": $context.error.messageString}')
+
+def _construct_id(response_type: str) -> str:
+    return "".join(word.capitalize() for word in response_type.split("_")) + "Response"

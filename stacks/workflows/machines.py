@@ -203,6 +203,7 @@ class WorkflowMachines(Construct):
         role = iam.Role(
             self,
             f"{construct_id}Role",
+            role_name=naming.state_machine_role_name(self, self._tag, workflow),  # the receiver queues admit only it
             assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
             description=f"{naming.state_machine_name(self._tag, workflow)}: invokes its steps, reports to the receivers",
         )

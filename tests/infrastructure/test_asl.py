@@ -1,4 +1,5 @@
-"""Every state machine of the synthesized workflows template is valid Amazon States Language.
+"""Every state machine of the synthesized workflows template is valid Amazon States Language, and
+every message it sends names its execution and reaches a queue that admits its role.
 
 The definition checked is the one CloudFormation would create: the statemachines/*.asl.json asset
 with its DefinitionSubstitutions applied (intrinsics replaced by values of the right form, e.g. a
@@ -17,6 +18,7 @@ import pytest
 
 from lambdas.domain.events import WORKFLOWS
 from stacks import naming
+from tests.infrastructure.conftest import render, resources
 
 pytestmark = pytest.mark.slow
 
@@ -98,3 +100,39 @@ def test_the_validator_rejects_a_next_to_a_missing_state(workflows: tuple[Path, 
 
     assert done.returncode != 0
     assert "MISSING_TRANSITION_TARGET" in done.stdout + done.stderr and "No such state" in done.stdout + done.stderr
+
+
+def _senders_by_queue(outdir: Path, workflows_template: dict[str, Any], core: dict[str, Any]) -> dict[str, set[str]]:
+    """Queue logical id -> ARNs of the roles whose machines have a state sending to it; asserts on the way
+    that every message names the execution that sends it."""
+    senders: dict[str, set[str]] = {}
+    roles = {name: render(r["Properties"]["RoleName"])
+             for name, r in resources(workflows_template, "AWS::IAM::Role").items() if "RoleName" in r["Properties"]}
+    for machine in resources(workflows_template, "AWS::StepFunctions::StateMachine").values():
+        props = machine["Properties"]
+        role_arn = f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{roles[props['RoleArn']['Fn::GetAtt'][0]]}"
+        asl = json.loads((outdir / f"asset.{props['DefinitionS3Location']['Key']}").read_text())
+        for state_name, state in asl["States"].items():
+            if state.get("Resource") != "arn:aws:states:::sqs:sendMessage":
+                continue
+            assert state["Parameters"]["MessageBody"]["execution_arn.$"] == "$$.Execution.Id", state_name
+            substitution = state["Parameters"]["QueueUrl"].removeprefix("${").removesuffix("}")
+            output = props["DefinitionSubstitutions"][substitution]["Fn::GetStackOutput"]["OutputName"]
+            senders.setdefault(core["Outputs"][output]["Value"]["Ref"], set()).add(role_arn)
+    return senders
+
+
+def test_every_message_names_its_execution_and_its_queue_admits_exactly_the_machines_that_send_to_it(synth) -> None:
+    """The receiver queues deny SendMessage to every principal but these roles: a workflow left out could
+    no longer report, a role let in could forge results."""
+    outdir, core = synth.outdir, synth.templates[naming.core_stack_name("main")]
+    senders = _senders_by_queue(outdir, synth.templates[naming.workflows_stack_name("main")], core)
+    assert len(senders) == 3 and len(senders[max(senders, key=lambda q: len(senders[q]))]) == len(WORKFLOWS)
+    for queue, roles in senders.items():
+        (policy,) = [p["Properties"]["PolicyDocument"] for p in resources(core, "AWS::SQS::QueuePolicy").values()
+                     if p["Properties"]["Queues"] == [{"Ref": queue}]]
+        (deny,) = [s for s in policy["Statement"] if s["Action"] == "sqs:SendMessage"]
+        assert (deny["Effect"], deny["Principal"]) == ("Deny", {"AWS": "*"})
+        assert deny["Resource"] == {"Fn::GetAtt": [queue, "Arn"]}
+        assert set(deny["Condition"]) == {"ArnNotEquals"}
+        assert set(render(deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"])) == roles, queue

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from stacks.lambda_factory import BUNDLED
 from tests.infrastructure.conftest import REPO, Synth, checkov_bin, resources
 
 MIN_REASON = 40  # a waiver's reason is a sentence about this resource, not a label
@@ -110,15 +111,15 @@ def _function_assets(synth: Synth) -> dict[str, Path]:
     return assets
 
 
-def test_code_asset_holds_the_lambdas_package_and_nothing_else(synth: Synth) -> None:
+def test_code_asset_holds_the_lambdas_package_the_bundled_libraries_and_nothing_else(synth: Synth) -> None:
     assets = _function_assets(synth)
     assert len(assets) == 1, "every function shares one code asset"
     (asset,) = assets.values()
-    assert [p.name for p in asset.iterdir()] == ["lambdas"]
+    assert sorted(p.name for p in asset.iterdir()) == sorted(["lambdas", *BUNDLED])
     files = [p.relative_to(asset) for p in asset.rglob("*") if p.is_file()]
     assert Path("lambdas/__init__.py") in files and Path("lambdas/core/settings.py") in files
     assert not [f for f in files if "__pycache__" in f.parts or f.suffix == ".pyc" or "tests" in f.parts]
-    shipped = {f for f in files if f.suffix == ".py"}
+    shipped = {f for f in files if f.suffix == ".py" and f.parts[0] == "lambdas"}
     source = {p.relative_to(REPO) for p in (REPO / "lambdas").rglob("*.py") if "__pycache__" not in p.parts}
     assert shipped == source
 
@@ -132,3 +133,19 @@ def test_every_handler_resolves_in_the_asset(synth: Synth) -> None:
             assert path.is_file(), f"handler module {module} is not in the asset"
             assert re.search(rf"^(def {attribute}\(|{attribute}\s*=)", path.read_text(), re.M), (
                 f"{module} defines no {attribute}")
+
+
+# What a deployed function resolves from its asset alone (isolated: no site-packages, no repo on the path).
+_PROBE = ("import sys; sys.path[:0] = [sys.argv[1]]; from lambdas.domain.semver import Version; "
+          "print(Version.parse('1.4.2').bump('MINOR'), __import__('semver').__file__)")
+
+
+def test_the_bundled_semver_resolves_from_the_asset_alone(synth: Synth) -> None:
+    (asset,) = _function_assets(synth).values()
+
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", _PROBE, str(asset)], capture_output=True, text=True,
+                          check=False, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    version, location = done.stdout.split()
+    assert version == "1.5.0" and location.startswith(str(asset)), done.stdout

@@ -40,7 +40,7 @@ def _ids(core: dict[str, Any]) -> dict[str, str]:
         "lifecycle": table("pk"),
         "lookup": table("selector"),
         "seed": table("seed_id"),
-        "topic": one("AWS::SNS::Topic"),
+        "topic": one("AWS::SNS::Topic", lambda r: not r["Properties"]["DisplayName"].endswith(" alarms")),
         "bucket": one("AWS::S3::Bucket", lambda r: "LoggingConfiguration" in r["Properties"]),
         "signing_secret": one("AWS::SecretsManager::Secret", lambda r: "timeline links" in r["Properties"]["Description"]),
     }
@@ -82,7 +82,8 @@ def _expected(core: dict[str, Any], handler: str, function_id: str, log_group_id
             )
             receivers = (on(lifecycle, "dynamodb:GetItem", "dynamodb:PutItem")
                          | on(lookup, "dynamodb:PutItem") | on(images, "ec2:CreateTags") | on(topic, "sns:Publish")
-                         | {("states:StartExecution", m) for m in machines} | on(f"${{{queue}.Arn}}", *SQS_CONSUME))
+                         | {("states:StartExecution", m) for m in machines} | on(f"${{{queue}.Arn}}", *SQS_CONSUME)
+                         | {("states:DescribeExecution", m.replace(":stateMachine:", ":execution:") + ":*") for m in machines})
     expected = {
         API_HANDLERS["read"]: on(lifecycle, "dynamodb:GetItem")
         | on(f"{lifecycle}/index/by_stack_tag", "dynamodb:Query") | on(lookup, "dynamodb:Query")

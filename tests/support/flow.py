@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from lambdas.adapters.workflow_starter import execution_arn
 from tests.support.aws import (
     EXPORT_BUCKET,
     REGION,
@@ -162,6 +163,7 @@ def result_message(
         outputs = outputs_for(event) if status == "COMPLETED" else {}
     message: dict[str, Any] = {
         "workflow_input": execution_input(deployment, WORKFLOW_OF[event], execution_name),
+        "execution_arn": execution_arn(deployment.state_machine_arns[WORKFLOW_OF[event]], execution_name),
         "status": status,
         "status_date": now(),
         "outputs": outputs,
@@ -372,8 +374,10 @@ class Flow:
         assert len(running) == 1, f"expected one event in progress, got {[(e['name'], e['status']) for e in record['events']]}"
         state = running[0]
         if status == "ERROR":
+            workflow = WORKFLOW_OF[state["name"]]
             message: dict[str, Any] = {
-                "workflow_input": execution_input(self.deployment, WORKFLOW_OF[state["name"]], state["execution_name"]),
+                "workflow_input": execution_input(self.deployment, workflow, state["execution_name"]),
+                "execution_arn": execution_arn(self.deployment.state_machine_arns[workflow], state["execution_name"]),
                 "status_date": now(),
                 "error": {"Error": "States.TaskFailed", "Cause": reason or "boom"},
             }

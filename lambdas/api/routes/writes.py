@@ -6,17 +6,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from lambdas.adapters.artifacts import presigned_download
-from lambdas.api.app import PathId, APPROVER, ERROR_RESPONSES, OPERATOR, QA, require_role
+from lambdas.api.app import APPROVER, OPERATOR, QA, PathId, require_role
+from lambdas.api.responses import BODY, KEY, documented
 from lambdas.core.observability import logger
 from lambdas.domain.contracts import QaRequestOutputs
 from lambdas.domain.errors import Conflict
 from lambdas.domain.events import EventName, EventStatus, LifecycleType
 from lambdas.domain.models import EventState, LifecycleRecord
 from lambdas.domain.requests import (
+    IDEMPOTENCY_KEY_PATTERN,
     ApproveRequest,
     CertifyRequest,
     CreateLifecycleRequest,
@@ -30,13 +31,13 @@ from lambdas.domain.requests import (
 )
 from lambdas.orchestrator.factory import get_orchestrator
 
-
-PATCH_RESPONSES = {
-    201: {"description": "The patch run was created and PATCH_AMI started.",
-          "content": {"application/json": {"model": LifecycleAccepted}}},
-    200: {"description": "dry_run=true: the patch would be accepted.",
-          "content": {"application/json": {"model": PatchCheck}}},
-}
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN,
+    description="Send the same key when you retry: for 24 hours a request with this key and the same body "
+                "answers what the first one created (nothing is created twice); with another body it is a 422.",
+)]
+_ACCEPTED = (LifecycleAccepted, "Recorded; event_started names the event this request started, if any.")
+_RECORDED = (EventRecorded, "The verdict was recorded.")
 lifecycles = APIGatewayRouter()
 certification = APIGatewayRouter()
 approval = APIGatewayRouter()
@@ -54,17 +55,22 @@ def _accepted(record: LifecycleRecord, state: EventState | None) -> LifecycleAcc
     )
 
 
-@lifecycles.post("/ami-creation/lifecycles", status_code=201, responses=ERROR_RESPONSES,
+@lifecycles.post("/ami-creation/lifecycles", status_code=201,
+                 responses=documented({201: (LifecycleAccepted, "Created, BUILD_AMI started (or, for a retried "
+                                                                "Idempotency-Key, what the first request created).")},
+                                      *KEY, *BODY, 409, 422),
                  summary="Create a lifecycle: allocates the next MAJOR version and starts BUILD_AMI")
-def create_lifecycle(request: Annotated[CreateLifecycleRequest, Body()]) -> LifecycleAccepted:
+def create_lifecycle(
+    request: Annotated[CreateLifecycleRequest, Body()], idempotency_key: IdempotencyKey = None,
+) -> LifecycleAccepted:
     require_role(lifecycles, OPERATOR)
-    record, state = get_orchestrator().create_lifecycle(request)
+    record, state = get_orchestrator().create_lifecycle(request, idempotency_key)
     logger.set_correlation_id(record.lifecycle_id)
     logger.info("lifecycle created", extra={"semver": record.semver})
     return _accepted(record, state)
 
 
-@lifecycles.put("/ami-creation/lifecycles", responses=ERROR_RESPONSES,
+@lifecycles.put("/ami-creation/lifecycles", responses=documented({200: _ACCEPTED}, *KEY, *BODY, 404, 409),
                 summary="Enable further events, retry a FAILED/ERROR event, or change owner/notifications")
 def update_lifecycle(request: Annotated[UpdateLifecycleRequest, Body()]) -> LifecycleAccepted:
     require_role(lifecycles, OPERATOR)
@@ -72,13 +78,19 @@ def update_lifecycle(request: Annotated[UpdateLifecycleRequest, Body()]) -> Life
     return _accepted(*get_orchestrator().update_lifecycle(request, LifecycleType.CREATION))
 
 
-@lifecycles.post("/ami-patch/lifecycles", status_code=201, responses=ERROR_RESPONSES | PATCH_RESPONSES,
+@lifecycles.post("/ami-patch/lifecycles", status_code=201,
+                 responses=documented({
+                     201: (LifecycleAccepted, "The patch run was created and PATCH_AMI started (or, for a retried "
+                                              "Idempotency-Key, what the first request created)."),
+                     200: (PatchCheck, "dry_run=true: the patch would be accepted."),
+                 }, *KEY, *BODY, 404, 409, 422),
                  summary="Patch the lifecycle's production AMI: bumps MINOR or PATCH and starts PATCH_AMI")
 def create_patch(
     request: Annotated[CreatePatchRequest, Body()],
     dry_run: Annotated[bool, Query(description="Check the request (all but the component's presence) and "
                                                "change nothing: 200 with the version it would get, or the "
                                                "same 4xx as the real request.")] = False,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[LifecycleAccepted | PatchCheck]:
     require_role(lifecycles, OPERATOR)
     logger.set_correlation_id(request.lifecycle_id)
@@ -89,14 +101,14 @@ def create_patch(
         return _json(200, PatchCheck(lifecycle_id=planned.creation.lifecycle_id, semver=planned.semver,
                                      parent_ami_id=planned.parent.ami_id,
                                      parent_semver=planned.parent.semver or planned.creation.semver))
-    return _json(201, _accepted(*orchestrator.create_patch(request)))
+    return _json(201, _accepted(*orchestrator.create_patch(request, idempotency_key)))
 
 
 def _json(status: int, model: LifecycleAccepted | PatchCheck) -> Response[LifecycleAccepted | PatchCheck]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=model.model_dump(mode="json"))
 
 
-@lifecycles.put("/ami-patch/lifecycles", responses=ERROR_RESPONSES,
+@lifecycles.put("/ami-patch/lifecycles", responses=documented({200: _ACCEPTED}, *KEY, *BODY, 404, 409),
                 summary="Continue or retry the latest patch run")
 def update_patch(request: Annotated[UpdatePatchRequest, Body()]) -> LifecycleAccepted:
     require_role(lifecycles, OPERATOR)
@@ -110,7 +122,8 @@ def _recorded(record: LifecycleRecord, state: EventState) -> EventRecorded:
     )
 
 
-@certification.post("/ami-creation/lifecycles/<lifecycle_id>/certify", responses=ERROR_RESPONSES,
+@certification.post("/ami-creation/lifecycles/<lifecycle_id>/certify",
+                    responses=documented({200: _RECORDED}, *KEY, *BODY, 404, 409),
                     summary="QA verdict: CERTIFIED makes the AMI selectable as qa-certified; FAILED never does")
 def certify(lifecycle_id: PathId, request: Annotated[CertifyRequest, Body()]) -> EventRecorded:
     require_role(certification, QA)
@@ -118,9 +131,12 @@ def certify(lifecycle_id: PathId, request: Annotated[CertifyRequest, Body()]) ->
     return _recorded(*get_orchestrator().certify(lifecycle_id, request))
 
 
-@certification.get("/ami-creation/lifecycles/<lifecycle_id>/export-link", responses=ERROR_RESPONSES,
+@certification.get("/ami-creation/lifecycles/<lifecycle_id>/export-link",
+                   responses=documented({200: (ExportLink, "A presigned link valid until expires_at.")}, *KEY, 404, 409),
                    summary="A fresh, short-lived download link to the exported disk image, for QA")
 def export_link(lifecycle_id: PathId) -> ExportLink:
+    from lambdas.adapters.artifacts import presigned_download  # this route only
+
     require_role(certification, QA)
     logger.set_correlation_id(lifecycle_id)
     orchestrator = get_orchestrator()
@@ -138,7 +154,7 @@ def export_link(lifecycle_id: PathId) -> ExportLink:
 
 
 def _register_approval(lifecycle_type: LifecycleType, prefix: str) -> None:
-    @approval.post(f"{prefix}/<lifecycle_id>/approve", responses=ERROR_RESPONSES,
+    @approval.post(f"{prefix}/<lifecycle_id>/approve", responses=documented({200: _RECORDED}, *KEY, *BODY, 404, 409),
                    operation_id=f"approve_{lifecycle_type.value.replace('-', '_')}",
                    summary="Approver verdict: APPROVED starts mark-for-production; NOT_APPROVED is final")
     def approve(lifecycle_id: PathId, request: Annotated[ApproveRequest, Body()]) -> EventRecorded:

@@ -74,7 +74,7 @@ def test_routes_are_the_catalog_of_the_deployed_api(gateway) -> None:
 def test_keys_are_checked_before_any_function_runs(gateway, recorded, deployment):
     url = f"{gateway.url}/ami-creation/lifecycles/{LC}/status"
     for key in (None, "not-a-key", API_KEY_IDS["operator"]):  # a key *id* is not a key either
-        assert _request(url, key=key) == (401, {"message": "missing or invalid x-api-key header"})
+        assert _request(url, key=key) == (401, {"error": "Unauthorized", "message": "missing or invalid x-api-key header"})
     assert recorded == []
     status, body = _request(url, key=API_KEY_VALUES["operator"])
     assert (status, body["error"]) == (404, "NotFound")
@@ -83,7 +83,8 @@ def test_keys_are_checked_before_any_function_runs(gateway, recorded, deployment
 
 
 def test_unknown_routes_and_methods_are_404_without_a_call(gateway, recorded):
-    no_route = (404, {"message": "no such route: check the HTTP method and the path (including the stage)"})
+    no_route = (404, {"error": "NotFound",
+                      "message": "no such route: check the HTTP method and the path (including the stage)"})
     key = API_KEY_VALUES["operator"]
     assert _request(f"{gateway.url}/ami-creation/nothing", key=key) == no_route
     assert _request(f"{gateway.url}/ami-creation/lifecycles", "DELETE", key=key) == no_route
@@ -169,7 +170,8 @@ def test_function_errors_are_502_and_calls_are_serialised():
         for thread in threads:
             thread.join(10)
         assert most[0] == 1
-        assert _request(url + "?boom=1", key="k") == (502, {"message": "Internal server error"})
+        assert _request(url + "?boom=1", key="k") == (502, {"error": "InternalServerError",
+                                                            "message": "Internal server error"})
         assert len(gateway.requests) == 5
 
 

@@ -50,7 +50,7 @@ def test_wait_after_create_succeeds_and_prints_the_final_record(cli, deployment,
     assert [(e["name"], e["status"]) for e in record["events"][:3]] == [
         ("BUILD_AMI", "COMPLETED"), ("SMOKE_TESTS_AMI_CREATE", "COMPLETED"), ("VULNERABILITY_SCANS_AMI_CREATE", "NOT_STARTED")]
     assert record == status(record["lifecycle_id"])
-    assert "status poll failed, retrying: API error 502: Internal server error" in run.err
+    assert "status poll failed, retrying: API error 502 InternalServerError: Internal server error" in run.err
     assert _progress(run.err) == ["BUILD_AMI COMPLETED", "SMOKE_TESTS_AMI_CREATE IN_PROGRESS",
                                   "SMOKE_TESTS_AMI_CREATE COMPLETED"]
     assert all(0 < pause <= 30 for pause in pauses) and len(pauses) == 2

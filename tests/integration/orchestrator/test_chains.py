@@ -144,7 +144,8 @@ def test_error_receiver_records_error_and_notifies(deployment):
     lifecycle_id = create(deployment)
     running = status(lifecycle_id)["events"][0]
     message = result_message(deployment, running["execution_name"], __import__("lambdas.domain.events", fromlist=["EventName"]).EventName.BUILD_AMI)
-    error = {"workflow_input": message["workflow_input"], "status": "ERROR", "status_date": "2026-11-23T10:00:00.000Z",
+    error = {"workflow_input": message["workflow_input"], "execution_arn": message["execution_arn"],
+             "status": "ERROR", "status_date": "2026-11-23T10:00:00.000Z",
              "error": {"Error": "ImageBuilderFailed", "Cause": "image state FAILED: component hardening failed"}}
     drain_notifications(deployment)
     assert call_receiver("error", error) == {"batchItemFailures": []}

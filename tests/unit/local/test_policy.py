@@ -1,10 +1,11 @@
-"""The local endpoint's IAM evaluation, statement by statement, as the IAM User Guide describes it."""
+"""The local endpoint's IAM evaluation, statement by statement, as the IAM User Guide describes it:
+identity-based policies alone, and together with a resource-based policy."""
 
 from __future__ import annotations
 
 import pytest
 
-from local.endpoint.policy import evaluate, glob_match
+from local.endpoint.policy import Caller, evaluate, evaluate_request, glob_match
 
 TAG = "aws:requesttag/ami_lc_deployment"
 
@@ -84,3 +85,49 @@ def test_set_operators_and_null() -> None:
 def test_an_operator_that_is_not_modelled_never_allows(operator: str) -> None:
     statements = [allow("a:B", Condition={operator: {"aws:CurrentTime": "2020-01-01T00:00:00Z"}})]
     assert not evaluate(statements, "a:B", "*", {"aws:currenttime": ["2030-01-01T00:00:00Z"]}).allowed
+
+
+QUEUE = "arn:aws:sqs:us-east-1:111111111111:q"
+ROLE = "arn:aws:iam::111111111111:role/sender"
+SESSION = Caller(names=("arn:aws:sts::111111111111:assumed-role/sender/s", ROLE), account="111111111111")
+SEND = allow("sqs:SendMessage", QUEUE)
+
+
+def on_queue(identity: list, resource: list | None, caller: Caller = SESSION, account: str = "111111111111"):
+    context = {"aws:principalarn": [caller.names[-1]]}
+    return evaluate_request(identity, resource, caller, "sqs:SendMessage", QUEUE, context, resource_account=account)
+
+
+def test_an_explicit_deny_in_the_resource_policy_wins_over_the_callers_allow() -> None:
+    deny_others = {"Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage", "Resource": QUEUE,
+                   "Condition": {"ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::111111111111:role/workflow"}}}
+    decision = on_queue([SEND], [deny_others])
+    assert (decision.allowed, decision.explicit_deny, decision.policy_type) == (False, True, "resource-based")
+    admitted = {**deny_others, "Condition": {"ArnNotEquals": {"aws:PrincipalArn": ROLE}}}
+    assert on_queue([SEND], [admitted]).allowed  # aws:PrincipalArn of a session is its role's ARN
+    assert on_queue([SEND], None).allowed  # no resource policy: the identity policy decides alone
+
+
+def test_within_the_account_naming_the_caller_grants_and_naming_the_account_delegates() -> None:
+    assert on_queue([], [{**SEND, "Principal": {"AWS": ROLE}}]).allowed
+    assert on_queue([], [{**SEND, "Principal": {"AWS": SESSION.names[0]}}]).allowed
+    assert on_queue([], [{**SEND, "Principal": "*"}]).allowed
+    assert not on_queue([], [{**SEND, "Principal": {"AWS": "arn:aws:iam::111111111111:root"}}]).allowed
+    assert not on_queue([], [{**SEND, "Principal": {"AWS": "111111111111"}}]).allowed
+    assert not on_queue([], [{**SEND, "Principal": {"Service": "sns.amazonaws.com"}}]).allowed
+
+
+def test_across_accounts_both_the_identity_and_the_resource_policy_must_allow() -> None:
+    outsider = Caller(names=("arn:aws:iam::222222222222:role/x",), account="222222222222")
+    trusting = [{**SEND, "Principal": {"AWS": "222222222222"}}]
+    assert on_queue([SEND], trusting, outsider).allowed
+    assert not on_queue([], trusting, outsider).allowed
+    refused_by_queue = on_queue([SEND], [], outsider)
+    assert not refused_by_queue.allowed and refused_by_queue.policy_type == "resource-based"
+
+
+def test_not_principal_and_a_statement_without_resource_mean_everyone_else_and_this_resource() -> None:
+    deny_all_but = {"Effect": "Deny", "NotPrincipal": {"AWS": ROLE}, "Action": "sqs:SendMessage"}
+    other = Caller(names=("arn:aws:iam::111111111111:role/other",), account="111111111111")
+    assert on_queue([SEND], [deny_all_but]).allowed
+    assert on_queue([SEND], [deny_all_but], other).explicit_deny
