@@ -378,9 +378,9 @@ class LocalDeployer:
 
     def _distribution_configuration(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         name = props.get("Name") or lid
-        arn = self.image_builder.add_distribution_configuration(name, props.get("Distributions", []))
+        arn = self.image_builder.add_distribution_configuration(name)
         return arn, {"Arn": arn, "Name": name}
 
     def _image_pipeline(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-        arn = self.image_builder.add_pipeline(props.get("Name") or lid, distribution_arn=props.get("DistributionConfigurationArn", ""))
+        arn = self.image_builder.add_pipeline(props.get("Name") or lid)
         return arn, {"Arn": arn, "Name": props.get("Name") or lid}
